@@ -1,0 +1,126 @@
+// Typed view of what one `claude -p --output-format stream-json --verbose` child tells us.
+
+/** A task phase reported by a subagent through the project's log script. */
+export interface TaskEvent {
+  epic: string;
+  story: string;
+  command: string;
+  taskId: string;
+  status: 'start' | 'end';
+  message: string;
+  /** `orchestrator.sh` six-argument form, or the later `sprint-log.sh` JSON form. */
+  form: 'orchestrator' | 'json';
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+}
+
+/** The fields of a `result` line that decide and report a command. */
+export interface ResultSummary {
+  subtype: string;
+  isError: boolean;
+  /** `result` text: only the last text block, sometimes truncated; never used for decisions. */
+  resultText: string;
+  costUsd: number;
+  usage: TokenUsage;
+  durationMs: number;
+  durationApiMs: number;
+  numTurns: number;
+  terminalReason: string | null;
+  apiErrorStatus: number | null;
+  permissionDenials: number;
+  sessionId: string | null;
+}
+
+export interface RateLimitInfo {
+  status: string;
+  /** epoch seconds, when the CLI gave one */
+  resetsAt: number | null;
+  rateLimitType: string | null;
+}
+
+/**
+ * One parsed stdout line. Unknown types and non-JSON lines are kept as `unknown` / `garbage`
+ * so the caller can warn about them; parsing never throws.
+ */
+export type StreamMessage =
+  | { kind: 'init'; sessionId: string; model: string; cwd: string; permissionMode: string | null; version: string | null }
+  | { kind: 'assistant-text'; text: string; messageId: string | null; parentToolUseId: string | null }
+  | { kind: 'tool-use'; toolUseId: string; name: string; input: Record<string, unknown>; parentToolUseId: string | null }
+  | { kind: 'tool-result'; toolUseId: string; isError: boolean }
+  | { kind: 'result'; result: ResultSummary }
+  | { kind: 'rate-limit'; info: RateLimitInfo }
+  | { kind: 'api-retry'; attempt: number; maxRetries: number; retryDelayMs: number; errorStatus: number | null }
+  | { kind: 'ignored'; type: string; subtype: string | null }
+  | { kind: 'unknown'; type: string; subtype: string | null }
+  | { kind: 'garbage'; line: string; reason: string };
+
+/** Why a command ended without a usable result, when it did. */
+export type FailureReason =
+  | 'spawn-failed'
+  | 'no-result'
+  | 'is-error'
+  | 'error-subtype'
+  | 'interrupted'
+  | 'watchdog-idle'
+  | 'watchdog-total'
+  | 'watchdog-exit';
+
+/** What the claude process reports while it runs, in order; `exit` is always last and always sent once. */
+export type ClaudeProcessMessage =
+  | { type: 'spawned'; pid: number; startTime: number; argv: string[] }
+  | { type: 'init'; sessionId: string; model: string }
+  | { type: 'task'; task: TaskEvent; known: boolean }
+  | { type: 'rate-limit'; info: RateLimitInfo }
+  | { type: 'api-retry'; attempt: number; errorStatus: number | null }
+  | { type: 'warning'; message: string }
+  | { type: 'result'; result: ResultSummary }
+  | { type: 'exit'; outcome: CommandOutcome };
+
+export interface CommandOutcome {
+  ok: boolean;
+  failure: FailureReason | null;
+  /** one line a human can read: why it failed, or a short summary */
+  message: string;
+  exitCode: number | null;
+  signal: string | null;
+  result: ResultSummary | null;
+  /** every assistant text block of the main conversation, joined with newlines (decisions read this) */
+  assistantText: string;
+  sessionId: string | null;
+  model: string | null;
+  pid: number | null;
+  /** last few KB of stderr, for error messages */
+  stderrTail: string;
+  warnings: number;
+}
+
+export interface ClaudeProcessOptions {
+  /** executable to run: `claude` on PATH by default */
+  bin: string;
+  /** extra argv after `-p --output-format stream-json --verbose` (model, permission mode) */
+  args: string[];
+  prompt: string;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** task ids the taxonomy knows for this command; others are still reported, flagged `known:false` */
+  knownTaskIds?: readonly string[];
+  /** ms to wait for exit after the `result` line before ending the tree (default 5000) */
+  resultGraceMs?: number;
+  /** ms without any stdout line before the tree is ended (0 = off) */
+  idleTimeoutMs?: number;
+  /** ms from spawn before the tree is ended (0 = off) */
+  totalTimeoutMs?: number;
+}
+
+/** A running claude child. `stop()` ends its whole tree (SIGINT, SIGTERM, SIGKILL) and resolves when it is gone. */
+export interface ClaudeProcessHandle {
+  readonly pid: number | null;
+  stop(reason?: FailureReason): Promise<void>;
+  /** resolves after `exit` was delivered */
+  readonly finished: Promise<CommandOutcome>;
+}
