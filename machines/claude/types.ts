@@ -115,6 +115,10 @@ export interface ClaudeProcessOptions {
   idleTimeoutMs?: number;
   /** ms from spawn before the tree is ended (0 = off) */
   totalTimeoutMs?: number;
+  /** longest stdout line kept, in bytes; longer lines are dropped with a warning (default 64 MiB) */
+  maxLineBytes?: number;
+  /** ms between scans of the child's descendants, so shells it orphans can be ended after it exits (default 500) */
+  treePollMs?: number;
 }
 
 /** A running claude child. `stop()` ends its whole tree (SIGINT, SIGTERM, SIGKILL) and resolves when it is gone. */

@@ -1,0 +1,157 @@
+// The claudeCommand actor: renders a command's prompt and runs it as a claude child, tracked until its tree is gone.
+import { readFile, access } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import { fromCallback } from 'xstate';
+import { CLAUDE_INSTALL_HINT, runClaudeProcess } from '../claude/claude-process.js';
+import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../claude/types.js';
+import { actorFailureOutcome, type ClaudeActorEvent, type ClaudeCommandInput } from '../command.machine.js';
+import { templatePath, type ProjectLayout, type Taxonomy, type TemplateCommand } from '../project/layout.js';
+import { BATCH_COMMIT_TEMPLATE, projectContextPrompt } from '../project/inline-prompts.js';
+import { renderPrompt } from '../rules/prompt.js';
+import type { CommandSpec } from '../types.js';
+
+export type PermissionMode = 'acceptEdits' | 'auto' | 'bypassPermissions' | 'default' | 'dontAsk' | 'plan';
+
+export interface ClaudeSettings {
+  /** executable: a name on PATH or a path */
+  bin: string;
+  permissionMode: PermissionMode;
+  env: NodeJS.ProcessEnv;
+  resultGraceMs?: number;
+  idleTimeoutMs?: number;
+  totalTimeoutMs?: number;
+}
+
+/** Every live child of this runner, so that stop and close can wait until none is left. */
+export class ProcessRegistry {
+  private readonly live = new Map<string, ClaudeProcessHandle>();
+  private readonly idleWaiters: (() => void)[] = [];
+
+  add(key: string, handle: ClaudeProcessHandle): void {
+    this.live.set(key, handle);
+  }
+
+  remove(key: string): void {
+    this.live.delete(key);
+    if (this.live.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  pids(): number[] {
+    return [...this.live.values()].map((h) => h.pid).filter((pid): pid is number => pid !== null);
+  }
+
+  whenIdle(): Promise<void> {
+    return this.live.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.live.values()].map((handle) => handle.stop('interrupted')));
+    await this.whenIdle();
+  }
+}
+
+/** argv after `-p --output-format stream-json --verbose`. */
+export function claudeArgs(spec: CommandSpec, permissionMode: PermissionMode): string[] {
+  const args = ['--permission-mode', permissionMode];
+  if (spec.model) args.push('--model', spec.model);
+  return args;
+}
+
+export async function renderCommandPrompt(layout: ProjectLayout, spec: CommandSpec): Promise<string> {
+  if (spec.kind === 'project-context') return projectContextPrompt(layout);
+  if (spec.kind === 'batch-commit') return renderPrompt(BATCH_COMMIT_TEMPLATE, spec.variables);
+  const file = templatePath(layout, spec.kind as TemplateCommand);
+  return renderPrompt(await readFile(file, 'utf8'), spec.variables);
+}
+
+/** Where a bare command name would be found, or null. */
+export async function findExecutable(bin: string, envPath = process.env['PATH'] ?? ''): Promise<string | null> {
+  const candidates = bin.includes('/') ? [path.resolve(bin)] : envPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, bin));
+  for (const candidate of candidates) {
+    if (await access(candidate, fsConstants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return null;
+}
+
+/** Checks, before the first spawn, what would otherwise fail every command of the night. */
+export async function checkClaudeSettings(settings: ClaudeSettings): Promise<void> {
+  const found = await findExecutable(settings.bin, settings.env['PATH'] ?? process.env['PATH']);
+  if (!found) throw new Error(`Claude CLI not found: \`${settings.bin}\`. ${CLAUDE_INSTALL_HINT[0]!.toUpperCase()}${CLAUDE_INSTALL_HINT.slice(1)}, or pass its path with --claude.`);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (settings.permissionMode === 'bypassPermissions' && isRoot && settings.env['IS_SANDBOX'] !== '1') {
+    throw new Error(
+      'claude refuses --permission-mode bypassPermissions when run as root unless IS_SANDBOX=1 is set. ' +
+        'Run as a normal user, set IS_SANDBOX=1 in a sandbox, or choose another --permission-mode.',
+    );
+  }
+}
+
+export function createClaudeCommandActor(
+  layout: ProjectLayout,
+  /** read at spawn time: the preflight loads it after the actors are built */
+  taxonomy: () => Taxonomy,
+  settings: ClaudeSettings,
+  registry: ProcessRegistry,
+) {
+  return fromCallback<{ type: 'KILL' }, ClaudeCommandInput>(({ input, sendBack, receive }) => {
+    const key = `${input.runId}#${input.attempt}`;
+    let handle: ClaudeProcessHandle | null = null;
+    let killedBeforeSpawn = false;
+    let exited = false;
+
+    const deliverExit = (outcome: CommandOutcome) => {
+      if (exited) return;
+      exited = true;
+      registry.remove(key);
+      sendBack({ type: 'CLAUDE.EXIT', outcome } satisfies ClaudeActorEvent);
+    };
+
+    const onMessage = (message: ClaudeProcessMessage) => {
+      if (exited) return;
+      if (message.type === 'exit') deliverExit(message.outcome);
+      else sendBack({ type: 'CLAUDE.PROGRESS', message } satisfies ClaudeActorEvent);
+    };
+
+    void renderCommandPrompt(layout, input.spec).then(
+      (prompt) => {
+        if (killedBeforeSpawn) {
+          deliverExit({ ...actorFailureOutcome('stopped before it started'), failure: 'interrupted' });
+          return;
+        }
+        handle = runClaudeProcess(
+          {
+            bin: settings.bin,
+            args: claudeArgs(input.spec, settings.permissionMode),
+            prompt,
+            cwd: layout.root,
+            env: settings.env,
+            knownTaskIds: (taxonomy()[input.spec.kind] ?? []).map((phase) => phase.id),
+            ...(settings.resultGraceMs !== undefined ? { resultGraceMs: settings.resultGraceMs } : {}),
+            ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
+            ...(settings.totalTimeoutMs !== undefined ? { totalTimeoutMs: settings.totalTimeoutMs } : {}),
+          },
+          onMessage,
+        );
+        registry.add(key, handle);
+      },
+      (error: unknown) => deliverExit(actorFailureOutcome(`cannot render the prompt of ${input.spec.command}: ${(error as Error).message}`)),
+    );
+
+    receive((event) => {
+      if (event.type !== 'KILL') return;
+      if (handle) void handle.stop('interrupted');
+      else killedBeforeSpawn = true;
+    });
+
+    // Leaving the state (stop, close, a parent finishing) ends the whole process tree.
+    return () => {
+      if (handle && !exited) void handle.stop('interrupted');
+      killedBeforeSpawn = true;
+    };
+  });
+}

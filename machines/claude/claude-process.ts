@@ -1,0 +1,412 @@
+// Runs one `claude -p --output-format stream-json --verbose` child and reports what it does, ending in one outcome.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
+import { parseLogScriptCall } from './log-script.js';
+import { killProcesses, killTree, ProcessTreeTracker, readProcessStartTime } from './process-tree.js';
+import { parseStreamLine } from './stream-json.js';
+import type {
+  ClaudeProcessHandle,
+  ClaudeProcessMessage,
+  ClaudeProcessOptions,
+  CommandOutcome,
+  FailureReason,
+  ResultSummary,
+  StreamMessage,
+} from './types.js';
+
+export const CLAUDE_BASE_ARGS = ['-p', '--output-format', 'stream-json', '--verbose'] as const;
+export const CLAUDE_INSTALL_HINT = 'install the Claude Code CLI with `npm install -g @anthropic-ai/claude-code`';
+
+const STDERR_TAIL_BYTES = 8 * 1024;
+const DEFAULT_RESULT_GRACE_MS = 5000;
+const DEFAULT_TREE_POLL_MS = 500;
+/** After the child exited and its leftovers were ended, how long stdout may stay open (held by a stray fd). */
+const CLOSE_AFTER_EXIT_MS = 2000;
+/** After killTree gave up, how long to wait for `exit` before reporting anyway. */
+const EXIT_AFTER_KILL_MS = 5000;
+/** Warnings past this many are still counted in the outcome but not sent, so a garbage flood cannot flood the log. */
+const MAX_WARNINGS_SENT = 100;
+
+/**
+ * Spawns the CLI in its own process group, writes the prompt to stdin and closes it, and reports messages
+ * in order; `exit` comes last and exactly once, also when the spawn itself failed. Never throws.
+ */
+export function runClaudeProcess(
+  opts: ClaudeProcessOptions,
+  onMessage: (m: ClaudeProcessMessage) => void,
+): ClaudeProcessHandle {
+  const run = new ClaudeRun(opts, onMessage);
+  return {
+    get pid() {
+      return run.pid;
+    },
+    stop: (reason?: FailureReason) => run.stop(reason ?? 'interrupted'),
+    finished: run.finished,
+  };
+}
+
+class ClaudeRun {
+  pid: number | null = null;
+  readonly finished: Promise<CommandOutcome>;
+  private resolveFinished!: (outcome: CommandOutcome) => void;
+
+  private readonly argv: string[];
+  private child: ChildProcess | null = null;
+  private tracker: ProcessTreeTracker | null = null;
+  private readonly splitter: LineSplitter;
+
+  private spawnError: NodeJS.ErrnoException | null = null;
+  private exited = false;
+  private closed = false;
+  private finalizing = false;
+  private exitSent = false;
+  private exitCode: number | null = null;
+  private exitSignal: string | null = null;
+
+  private result: ResultSummary | null = null;
+  /** why the tree was ended from outside, and whether that happened before any result line */
+  private forced: { reason: FailureReason; beforeResult: boolean } | null = null;
+  private readonly mainTexts: string[] = [];
+  private sessionId: string | null = null;
+  private model: string | null = null;
+  private stderrTail: Buffer = Buffer.alloc(0);
+  private warnings = 0;
+  private warningsSent = 0;
+  private readonly unknownKindsWarned = new Set<string>();
+
+  private killing: Promise<unknown> | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private idleTimer: NodeJS.Timeout | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private treePoll: NodeJS.Timeout | null = null;
+  private closeWaiter: (() => void) | null = null;
+
+  constructor(
+    private readonly opts: ClaudeProcessOptions,
+    private readonly onMessage: (m: ClaudeProcessMessage) => void,
+  ) {
+    this.finished = new Promise((resolve) => {
+      this.resolveFinished = resolve;
+    });
+    this.argv = [...CLAUDE_BASE_ARGS, ...opts.args];
+    this.splitter = new LineSplitter(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.start();
+  }
+
+  private start(): void {
+    let child: ChildProcess;
+    try {
+      child = spawn(this.opts.bin, this.argv, {
+        cwd: this.opts.cwd,
+        env: this.opts.env ?? process.env,
+        // own process group, so the whole group can be signalled without touching ours
+        detached: true,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // invalid arguments throw synchronously; report like any spawn failure, but after the caller has the handle
+      this.spawnError = asErrno(error);
+      setImmediate(() => void this.finalize());
+      return;
+    }
+    this.child = child;
+    this.pid = child.pid ?? null;
+    if (this.pid !== null) this.tracker = new ProcessTreeTracker(this.pid);
+
+    child.on('error', (error) => {
+      // after a successful spawn, 'error' only means a signal could not be sent: nothing to report
+      if (this.pid !== null && !this.spawnError) return;
+      this.spawnError = asErrno(error);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      void this.finalize();
+    });
+    child.on('spawn', () => this.onSpawned());
+    child.on('exit', (code, signal) => this.onExit(code, signal));
+    child.on('close', (code, signal) => {
+      if (!this.exited) this.onExit(code, signal);
+      this.closed = true;
+      this.closeWaiter?.();
+    });
+
+    child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    child.stdout?.on('error', () => undefined);
+    child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk));
+    child.stderr?.on('error', () => undefined);
+    // EPIPE when the child exits without reading its prompt: its outcome says what went wrong
+    child.stdin?.on('error', () => undefined);
+    try {
+      child.stdin?.end(this.opts.prompt);
+    } catch {
+      // stdin already destroyed by a failed spawn
+    }
+  }
+
+  private onSpawned(): void {
+    if (this.pid === null) return;
+    this.send({ type: 'spawned', pid: this.pid, startTime: readProcessStartTime(this.pid) ?? 0, argv: [this.opts.bin, ...this.argv] });
+    if (this.opts.idleTimeoutMs) {
+      const idleMs = this.opts.idleTimeoutMs;
+      this.idleTimer = setTimeout(() => this.force('watchdog-idle', `no output for ${idleMs} ms`), idleMs);
+    }
+    if (this.opts.totalTimeoutMs) {
+      const totalMs = this.opts.totalTimeoutMs;
+      this.timers.push(setTimeout(() => this.force('watchdog-total', `still running after ${totalMs} ms`), totalMs));
+    }
+    this.treePoll = setInterval(() => this.tracker?.scan(), this.opts.treePollMs ?? DEFAULT_TREE_POLL_MS);
+    this.treePoll.unref();
+  }
+
+  private onStdout(chunk: Buffer): void {
+    this.idleTimer?.refresh();
+    for (const event of this.splitter.push(chunk)) {
+      if (event.kind === 'line') this.onLine(event.line);
+      else this.warn(`dropped a stdout line longer than ${event.maxLineBytes} bytes`);
+    }
+  }
+
+  private onStderr(chunk: Buffer): void {
+    // keep reading always: an unread stderr pipe fills up and blocks the child
+    const joined = chunk.length >= STDERR_TAIL_BYTES ? chunk : Buffer.concat([this.stderrTail, chunk]);
+    this.stderrTail = joined.length > STDERR_TAIL_BYTES ? Buffer.from(joined.subarray(joined.length - STDERR_TAIL_BYTES)) : joined;
+  }
+
+  private onLine(line: string): void {
+    if (line.trim() === '') return;
+    for (const message of parseStreamLine(line)) this.onStreamMessage(message);
+  }
+
+  private onStreamMessage(message: StreamMessage): void {
+    switch (message.kind) {
+      case 'init':
+        this.sessionId = message.sessionId || this.sessionId;
+        this.model = message.model || this.model;
+        this.send({ type: 'init', sessionId: message.sessionId, model: message.model });
+        break;
+      case 'assistant-text':
+        if (message.parentToolUseId === null) this.mainTexts.push(message.text);
+        break;
+      case 'tool-use':
+        if (message.name === 'Bash' && typeof message.input['command'] === 'string') {
+          for (const task of parseLogScriptCall(message.input['command'])) {
+            const known = this.opts.knownTaskIds ? this.opts.knownTaskIds.includes(task.taskId) : true;
+            this.send({ type: 'task', task, known });
+          }
+        }
+        this.tracker?.scan();
+        break;
+      case 'tool-result':
+        this.tracker?.scan();
+        break;
+      case 'result':
+        this.onResult(message.result);
+        break;
+      case 'rate-limit':
+        this.send({ type: 'rate-limit', info: message.info });
+        break;
+      case 'api-retry':
+        this.send({ type: 'api-retry', attempt: message.attempt, errorStatus: message.errorStatus });
+        break;
+      case 'ignored':
+        break;
+      case 'unknown': {
+        const kind = message.subtype === null ? message.type : `${message.type}/${message.subtype}`;
+        if (!this.unknownKindsWarned.has(kind)) {
+          this.unknownKindsWarned.add(kind);
+          this.warn(`unknown stream-json line: ${kind}`);
+        }
+        break;
+      }
+      case 'garbage':
+        this.warn(`unreadable stdout line (${message.reason}): ${message.line}`);
+        break;
+    }
+  }
+
+  private onResult(result: ResultSummary): void {
+    const first = this.result === null;
+    this.result = result;
+    this.sessionId = result.sessionId ?? this.sessionId;
+    this.send({ type: 'result', result });
+    if (result.permissionDenials > 0) {
+      this.warn(`${result.permissionDenials} tool call(s) were denied permission; choose a permission mode or allow-list`);
+    }
+    if (first && !this.exited) {
+      const graceMs = this.opts.resultGraceMs ?? DEFAULT_RESULT_GRACE_MS;
+      this.graceTimer = setTimeout(() => {
+        if (this.exited) return;
+        this.warn(`claude did not exit within ${graceMs} ms after its result; ending its process tree`);
+        void this.endTree();
+      }, graceMs);
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.exitCode = code;
+    this.exitSignal = signal;
+    void this.finalize();
+  }
+
+  /** A watchdog fired: end the tree unless a result already arrived (then the grace timer is in charge). */
+  private force(reason: FailureReason, why: string): void {
+    if (this.exited || this.result !== null || this.forced !== null) return;
+    this.forced = { reason, beforeResult: true };
+    this.warn(`${why}; ending the claude process tree`);
+    void this.endTree();
+  }
+
+  async stop(reason: FailureReason): Promise<void> {
+    if (!this.exitSent && !this.exited && this.forced === null) {
+      this.forced = { reason, beforeResult: this.result === null };
+    }
+    if (!this.exited) void this.endTree();
+    await this.finished;
+  }
+
+  private endTree(): Promise<unknown> {
+    if (this.killing) return this.killing;
+    if (this.pid === null || this.exited) return Promise.resolve();
+    this.killing = killTree(this.pid, { known: this.tracker?.snapshot() ?? [] }).then(() => {
+      // a process that survives SIGKILL (uninterruptible sleep) must not keep the outcome from being reported
+      if (!this.finalizing) this.timers.push(setTimeout(() => void this.finalize(true), EXIT_AFTER_KILL_MS));
+    });
+    return this.killing;
+  }
+
+  /** Runs once the child exited (or could not be started): drain stdout, end leftovers, then send `exit`. */
+  private async finalize(giveUpWaiting = false): Promise<void> {
+    if (this.finalizing) return;
+    if (!giveUpWaiting && !this.exited && !this.spawnError) return;
+    this.finalizing = true;
+    this.clearTimers();
+
+    if (this.tracker) {
+      // the CLI is gone, but shells its Bash tool started may still run under PID 1
+      this.tracker.scanSessionAndGroup();
+      const leftovers = this.tracker.alive();
+      if (leftovers.length > 0) await killProcesses(leftovers);
+    }
+    if (this.child && !this.closed && !this.spawnError) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, giveUpWaiting ? 0 : CLOSE_AFTER_EXIT_MS);
+        this.closeWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (!this.closed) {
+        this.warn('stdout stayed open after claude exited; stopped reading it');
+        this.child.stdout?.destroy();
+        this.child.stderr?.destroy();
+      }
+    }
+    const lastLine = this.splitter.flush();
+    if (lastLine !== null) this.onLine(lastLine);
+
+    const outcome = this.decide();
+    this.send({ type: 'exit', outcome });
+    this.exitSent = true;
+    this.resolveFinished(outcome);
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.treePoll) clearInterval(this.treePoll);
+  }
+
+  private decide(): CommandOutcome {
+    const result = this.result;
+    const base = {
+      exitCode: this.exitCode,
+      signal: this.exitSignal,
+      result,
+      assistantText: this.mainTexts.join('\n'),
+      sessionId: this.sessionId,
+      model: this.model,
+      pid: this.pid,
+      stderrTail: this.stderrTail.toString('utf8'),
+      warnings: this.warnings,
+    };
+    const fail = (failure: FailureReason, message: string): CommandOutcome => ({ ...base, ok: false, failure, message });
+
+    if (this.spawnError) return fail('spawn-failed', this.spawnFailureMessage(this.spawnError));
+    const resultOk = result !== null && !result.isError && result.subtype === 'success';
+    // A complete, successful answer stands even if a stop or watchdog raced it.
+    if (resultOk) {
+      return { ...base, ok: true, failure: null, message: `ok: ${result.numTurns} turn(s), ${result.durationMs} ms, $${result.costUsd}` };
+    }
+    if (this.forced && (this.forced.beforeResult || result === null)) {
+      return fail(this.forced.reason, this.forcedMessage(this.forced.reason));
+    }
+    if (result === null) {
+      const lastStderr = lastNonEmptyLine(base.stderrTail);
+      const how = this.exitSignal !== null ? `signal ${this.exitSignal}` : `code ${this.exitCode}`;
+      return fail('no-result', `claude exited (${how}) without a result line${lastStderr ? `: ${lastStderr}` : ''}`);
+    }
+    if (result.isError) {
+      const status = result.apiErrorStatus !== null ? ` (API status ${result.apiErrorStatus})` : '';
+      return fail('is-error', `claude reported an error${status}: ${truncate(result.resultText, 300)}`);
+    }
+    const reason = result.terminalReason ? ` (${result.terminalReason})` : '';
+    return fail('error-subtype', `claude ended with ${result.subtype || 'no subtype'}${reason}`);
+  }
+
+  private forcedMessage(reason: FailureReason): string {
+    switch (reason) {
+      case 'watchdog-idle':
+        return `no output for ${this.opts.idleTimeoutMs} ms; ended the claude process tree`;
+      case 'watchdog-total':
+        return `still running after ${this.opts.totalTimeoutMs} ms; ended the claude process tree`;
+      default:
+        return `stopped (${reason}); ended the claude process tree`;
+    }
+  }
+
+  private spawnFailureMessage(error: NodeJS.ErrnoException): string {
+    const bin = this.opts.bin;
+    if (error.code === 'ENOENT' && !existsSync(this.opts.cwd)) {
+      return `cannot start "${bin}": working directory ${this.opts.cwd} does not exist`;
+    }
+    if (error.code === 'ENOENT') return `cannot start "${bin}": no such executable (ENOENT); ${CLAUDE_INSTALL_HINT} or set the path to the claude binary`;
+    if (error.code === 'EACCES') return `cannot start "${bin}": permission denied (EACCES), it is not executable; ${CLAUDE_INSTALL_HINT} or set the path to the claude binary`;
+    return `cannot start "${bin}": ${error.message}; ${CLAUDE_INSTALL_HINT}`;
+  }
+
+  private warn(message: string): void {
+    this.warnings++;
+    if (this.warningsSent < MAX_WARNINGS_SENT) {
+      this.warningsSent++;
+      this.send({ type: 'warning', message });
+    } else if (this.warningsSent === MAX_WARNINGS_SENT) {
+      this.warningsSent++;
+      this.send({ type: 'warning', message: `more than ${MAX_WARNINGS_SENT} warnings; further ones are only counted` });
+    }
+  }
+
+  private send(message: ClaudeProcessMessage): void {
+    if (this.exitSent) return;
+    try {
+      this.onMessage(message);
+    } catch {
+      // a failing listener must not break the run or leave the child unsupervised
+    }
+  }
+}
+
+function asErrno(error: unknown): NodeJS.ErrnoException {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function lastNonEmptyLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return truncate(lines[lines.length - 1] ?? '', 300);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

@@ -1,0 +1,407 @@
+// Finds the project's log-script calls (task start/end reports) inside a Bash tool command line.
+import type { TaskEvent } from './types.js';
+
+export type ShellToken =
+  /** `quoted` is true when any part of the word was quoted or escaped */
+  | { kind: 'word'; value: string; quoted: boolean }
+  /** control operators (`&&`, `;`, newline, ...) and redirections (`>`, `2>&1`'s `2>&`, `<<`, ...) */
+  | { kind: 'op'; value: string };
+
+const ORCHESTRATOR_SCRIPT = '_bmad/scripts/orchestrator.sh';
+const SPRINT_LOG_SCRIPT = '_bmad/scripts/sprint-log.sh';
+
+/** Longest first, so `<<-` wins over `<<` and `&&` over `&`. */
+const OPERATORS = ['&>>', '<<-', '<<<', '&&', '||', ';;', '|&', '>>', '<<', '<&', '>&', '<>', '>|', '&>', '&', '|', ';', '<', '>', '(', ')'];
+const SEPARATORS = new Set(['&&', '||', ';;', '|&', '&', '|', ';', '\n', '(', ')']);
+/** Reserved words and prefixes that may stand before the real command name. */
+const LEADING_KEYWORDS = new Set(['!', '{', 'then', 'do', 'else', 'elif', 'if', 'while', 'until', 'time']);
+const COMMAND_WRAPPERS = new Set(['env', 'command', 'exec', 'nohup', 'builtin']);
+const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh']);
+const MAX_SHELL_C_DEPTH = 3;
+
+/**
+ * Every log-script call in a shell command, in order. Pure; unparseable input (unterminated quotes,
+ * wrong argument counts, a status other than start/end, broken JSON) yields no event rather than an error.
+ */
+export function parseLogScriptCall(bashCommand: string): TaskEvent[] {
+  try {
+    return findCalls(bashCommand, 0);
+  } catch {
+    return [];
+  }
+}
+
+function findCalls(commandLine: string, depth: number): TaskEvent[] {
+  const commands = splitCommandTokens(commandLine);
+  if (commands === null) return [];
+  const events: TaskEvent[] = [];
+  for (const words of commands) {
+    events.push(...eventsOfSimpleCommand(words, depth));
+  }
+  return events;
+}
+
+function eventsOfSimpleCommand(words: Array<{ value: string; quoted: boolean }>, depth: number): TaskEvent[] {
+  let i = 0;
+  const skipAssignments = (): void => {
+    while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!.value)) i++;
+  };
+  skipAssignments();
+  while (i < words.length && !words[i]!.quoted && LEADING_KEYWORDS.has(words[i]!.value)) {
+    i++;
+    skipAssignments();
+  }
+  while (i < words.length) {
+    const name = basename(words[i]!.value);
+    if (COMMAND_WRAPPERS.has(name)) {
+      i++;
+      while (i < words.length && words[i]!.value.startsWith('-')) i++;
+      skipAssignments();
+      continue;
+    }
+    if (SHELLS.has(name)) {
+      i++;
+      // `bash -c '<script>'` carries its own command line; `bash -x file args` runs the file.
+      while (i < words.length && words[i]!.value.startsWith('-')) {
+        if (/^-[A-Za-z]*c[A-Za-z]*$/.test(words[i]!.value)) {
+          const script = words[i + 1];
+          return script !== undefined && depth < MAX_SHELL_C_DEPTH ? findCalls(script.value, depth + 1) : [];
+        }
+        i++;
+      }
+      continue;
+    }
+    break;
+  }
+  const path = words[i]?.value;
+  if (path === undefined) return [];
+  const args = words.slice(i + 1).map((w) => w.value);
+  if (isScriptPath(path, ORCHESTRATOR_SCRIPT)) {
+    const event = orchestratorEvent(args);
+    return event ? [event] : [];
+  }
+  if (isScriptPath(path, SPRINT_LOG_SCRIPT)) {
+    const event = jsonEvent(args);
+    return event ? [event] : [];
+  }
+  return [];
+}
+
+function orchestratorEvent(args: string[]): TaskEvent | null {
+  if (args.length !== 5 && args.length !== 6) return null;
+  const [epic, story, command, taskId, status, message] = args as [string, string, string, string, string, string?];
+  if (!isStatus(status) || command === '' || taskId === '') return null;
+  return { epic, story, command, taskId, status, message: message ?? '', form: 'orchestrator' };
+}
+
+function jsonEvent(args: string[]): TaskEvent | null {
+  if (args.length !== 1) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args[0]!);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  const fields = parsed as Record<string, unknown>;
+  const status = fields['status'];
+  const command = scalarText(fields['command']);
+  const taskId = scalarText(fields['task_id']);
+  if (!isStatus(status) || command === null || command === '' || taskId === null || taskId === '') return null;
+  return {
+    epic: scalarText(fields['epic_id']) ?? '',
+    story: scalarText(fields['story_id']) ?? '',
+    command,
+    taskId,
+    status,
+    message: scalarText(fields['message']) ?? '',
+    form: 'json',
+  };
+}
+
+function scalarText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+function isStatus(value: unknown): value is 'start' | 'end' {
+  return value === 'start' || value === 'end';
+}
+
+function isScriptPath(word: string, script: string): boolean {
+  return word === script || word.endsWith(`/${script}`);
+}
+
+function basename(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash === -1 ? path : path.slice(slash + 1);
+}
+
+/**
+ * Simple commands of a shell line as word lists: split at control operators, redirections and their
+ * targets removed, heredoc bodies skipped. Null when the line does not tokenize (unterminated quote).
+ */
+export function splitCommands(input: string): string[][] | null {
+  const commands = splitCommandTokens(input);
+  return commands === null ? null : commands.map((words) => words.map((w) => w.value));
+}
+
+function splitCommandTokens(input: string): Array<Array<{ value: string; quoted: boolean }>> | null {
+  const tokens = shellTokens(input);
+  if (tokens === null) return null;
+  const commands: Array<Array<{ value: string; quoted: boolean }>> = [];
+  let current: Array<{ value: string; quoted: boolean }> = [];
+  for (let t = 0; t < tokens.length; t++) {
+    const token = tokens[t]!;
+    if (token.kind === 'word') {
+      current.push({ value: token.value, quoted: token.quoted });
+    } else if (SEPARATORS.has(token.value)) {
+      if (current.length > 0) commands.push(current);
+      current = [];
+    } else if (tokens[t + 1]?.kind === 'word') {
+      t++; // a redirection's target is not an argument
+    }
+  }
+  if (current.length > 0) commands.push(current);
+  return commands;
+}
+
+/**
+ * POSIX shell words of a line, flattened: control operators and redirections come out as their own
+ * elements (`a && b` gives `['a', '&&', 'b']`). Null when a quote is not closed.
+ */
+export function shellSplit(input: string): string[] | null {
+  const tokens = shellTokens(input);
+  return tokens === null ? null : tokens.map((t) => t.value);
+}
+
+/** Tokenizes like a POSIX shell's lexer, without expanding anything: `$x`, `$(..)` and backticks stay literal. */
+export function shellTokens(input: string): ShellToken[] | null {
+  const tokens: ShellToken[] = [];
+  let word = '';
+  let inWord = false;
+  let quoted = false;
+  const pendingHeredocs: Array<{ delimiter: string; stripTabs: boolean }> = [];
+  let heredocDelimiterNext: { stripTabs: boolean } | null = null;
+
+  const endWord = (): void => {
+    if (!inWord) return;
+    tokens.push({ kind: 'word', value: word, quoted });
+    if (heredocDelimiterNext) {
+      pendingHeredocs.push({ delimiter: word, stripTabs: heredocDelimiterNext.stripTabs });
+      heredocDelimiterNext = null;
+    }
+    word = '';
+    inWord = false;
+    quoted = false;
+  };
+
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (c === ' ' || c === '\t') {
+      endWord();
+      i++;
+    } else if (c === '\n') {
+      endWord();
+      tokens.push({ kind: 'op', value: '\n' });
+      i++;
+      // heredoc bodies start on the line after their operator and are data, not commands
+      while (pendingHeredocs.length > 0) {
+        const heredoc = pendingHeredocs.shift()!;
+        i = skipHeredocBody(input, i, heredoc.delimiter, heredoc.stripTabs);
+      }
+    } else if (c === '#' && !inWord) {
+      while (i < input.length && input[i] !== '\n') i++;
+    } else if (c === '\\') {
+      const next = input[i + 1];
+      if (next === '\n') {
+        i += 2; // line continuation
+      } else if (next === undefined) {
+        word += '\\';
+        inWord = true;
+        i++;
+      } else {
+        word += next;
+        inWord = true;
+        quoted = true;
+        i += 2;
+      }
+    } else if (c === "'") {
+      const close = input.indexOf("'", i + 1);
+      if (close === -1) return null;
+      word += input.slice(i + 1, close);
+      inWord = true;
+      quoted = true;
+      i = close + 1;
+    } else if (c === '"') {
+      const scanned = scanDoubleQuoted(input, i + 1);
+      if (scanned === null) return null;
+      word += scanned.text;
+      inWord = true;
+      quoted = true;
+      i = scanned.end;
+    } else if (c === '$' && input[i + 1] === "'") {
+      const scanned = scanAnsiC(input, i + 2);
+      if (scanned === null) return null;
+      word += scanned.text;
+      inWord = true;
+      quoted = true;
+      i = scanned.end;
+    } else if (c === '$' && (input[i + 1] === '(' || input[i + 1] === '{')) {
+      const end = scanBalanced(input, i + 1);
+      if (end === -1) return null;
+      word += input.slice(i, end);
+      inWord = true;
+      i = end;
+    } else if (c === '`') {
+      const end = scanBackticks(input, i + 1);
+      if (end === -1) return null;
+      word += input.slice(i, end);
+      inWord = true;
+      i = end;
+    } else if ('&|;<>()'.includes(c)) {
+      const op = OPERATORS.find((candidate) => input.startsWith(candidate, i))!;
+      const isRedirection = op.includes('<') || op.includes('>');
+      if (isRedirection && inWord && !quoted && /^[0-9]+$/.test(word)) {
+        // `2>` : the digits are the redirected descriptor, not an argument
+        tokens.push({ kind: 'op', value: word + op });
+        word = '';
+        inWord = false;
+      } else {
+        endWord();
+        tokens.push({ kind: 'op', value: op });
+      }
+      if (op === '<<' || op === '<<-') heredocDelimiterNext = { stripTabs: op === '<<-' };
+      i += op.length;
+    } else {
+      word += c;
+      inWord = true;
+      i++;
+    }
+  }
+  endWord();
+  return tokens;
+}
+
+/** Index just past a heredoc body that starts at `start` (end of input when the delimiter never comes). */
+function skipHeredocBody(input: string, start: number, delimiter: string, stripTabs: boolean): number {
+  let lineStart = start;
+  while (lineStart < input.length) {
+    const newline = input.indexOf('\n', lineStart);
+    const lineEnd = newline === -1 ? input.length : newline;
+    let line = input.slice(lineStart, lineEnd);
+    if (stripTabs) line = line.replace(/^\t+/, '');
+    lineStart = lineEnd + 1;
+    if (line === delimiter) return Math.min(lineStart, input.length);
+  }
+  return input.length;
+}
+
+/** Inside double quotes a backslash only escapes `$`, backtick, `"`, `\` and newline; others stay literal. */
+function scanDoubleQuoted(input: string, start: number): { text: string; end: number } | null {
+  let text = '';
+  let i = start;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (c === '"') return { text, end: i + 1 };
+    if (c === '\\') {
+      const next = input[i + 1];
+      if (next === undefined) return null;
+      if (next === '\n') {
+        i += 2;
+      } else if (next === '$' || next === '`' || next === '"' || next === '\\') {
+        text += next;
+        i += 2;
+      } else {
+        text += '\\';
+        i++;
+      }
+    } else if (c === '$' && (input[i + 1] === '(' || input[i + 1] === '{')) {
+      const end = scanBalanced(input, i + 1);
+      if (end === -1) return null;
+      text += input.slice(i, end);
+      i = end;
+    } else if (c === '`') {
+      const end = scanBackticks(input, i + 1);
+      if (end === -1) return null;
+      text += input.slice(i, end);
+      i = end;
+    } else {
+      text += c;
+      i++;
+    }
+  }
+  return null;
+}
+
+const ANSI_C_ESCAPES: Record<string, string> = {
+  n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v',
+  '\\': '\\', "'": "'", '"': '"', '?': '?',
+};
+
+/** `$'..'`: the common escapes are decoded; numeric ones (`\x41`, `\101`) are kept as written. */
+function scanAnsiC(input: string, start: number): { text: string; end: number } | null {
+  let text = '';
+  let i = start;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (c === "'") return { text, end: i + 1 };
+    if (c === '\\' && i + 1 < input.length) {
+      const next = input[i + 1]!;
+      const decoded = ANSI_C_ESCAPES[next];
+      text += decoded ?? `\\${next}`;
+      i += 2;
+    } else {
+      text += c;
+      i++;
+    }
+  }
+  return null;
+}
+
+/**
+ * End index (exclusive) of a `(..)` or `{..}` group opening at `open`, honouring quotes inside it, so a
+ * `"` within `"$(cmd "x")"` does not end the outer string. -1 when unbalanced.
+ */
+function scanBalanced(input: string, open: number): number {
+  const closers: string[] = [];
+  let i = open;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (c === '(') closers.push(')');
+    else if (c === '{') closers.push('}');
+    else if (c === ')' || c === '}') {
+      if (closers[closers.length - 1] === c) closers.pop();
+      if (closers.length === 0) return i + 1;
+    } else if (c === '\\') {
+      i++;
+    } else if (c === "'") {
+      const close = input.indexOf("'", i + 1);
+      if (close === -1) return -1;
+      i = close;
+    } else if (c === '"') {
+      const scanned = scanDoubleQuoted(input, i + 1);
+      if (scanned === null) return -1;
+      i = scanned.end - 1;
+    } else if (c === '`') {
+      const end = scanBackticks(input, i + 1);
+      if (end === -1) return -1;
+      i = end - 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+function scanBackticks(input: string, start: number): number {
+  let i = start;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (c === '\\') i += 2;
+    else if (c === '`') return i + 1;
+    else i++;
+  }
+  return -1;
+}

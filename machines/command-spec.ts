@@ -1,0 +1,62 @@
+// Builds the CommandSpec of each workflow command, and forwards operator control to child actors.
+import type { AnyActorRef } from 'xstate';
+import { commandVariables } from './rules/selection.js';
+import type { CommandKind } from './project/layout.js';
+import type { CommandSpec, ControlMode, StoryRef } from './types.js';
+
+export interface CommandSpecOptions {
+  kind: CommandKind;
+  stories: readonly StoryRef[];
+  implementationArtifacts: string;
+  /** N of the `-N` suffix for reviews */
+  reviewAttempt?: number;
+  model?: 'haiku' | null;
+  background?: boolean;
+  /** for the background review chain (spec Step 2b) */
+  chain?: { reviewType: string; promptFile: string };
+}
+
+/** The command as logged: reviews carry their attempt (`code-review-2`), the rest their plain name. */
+export function loggedCommandName(kind: CommandKind, reviewAttempt?: number): string {
+  const attempted = kind === 'code-review' || kind === 'story-review' || kind === 'tech-spec-review';
+  return attempted && reviewAttempt !== undefined ? `${kind}-${reviewAttempt}` : kind;
+}
+
+export function buildCommandSpec(options: CommandSpecOptions): CommandSpec {
+  const command = loggedCommandName(options.kind, options.reviewAttempt);
+  const stories = options.stories.map((s) => ({ key: s.key, shortId: s.shortId, epicId: s.epicId }));
+  const extra: Parameters<typeof commandVariables>[3] = {};
+  if (options.reviewAttempt !== undefined) extra.reviewAttempt = options.reviewAttempt;
+  if (options.chain) {
+    extra.reviewType = options.chain.reviewType;
+    extra.promptFile = options.chain.promptFile;
+    extra.storyKeys = stories.map((s) => s.shortId).join(',');
+  }
+  return {
+    command,
+    kind: options.kind,
+    stories,
+    model: options.model ?? null,
+    background: options.background ?? false,
+    reviewAttempt: options.reviewAttempt ?? null,
+    variables: commandVariables(stories.map((s) => ({ ...s, storyNumber: 0 })), command, options.implementationArtifacts, extra),
+  };
+}
+
+/** Unique, stable id of one command step; attempts after an interruption share it. */
+export function commandRunId(scope: string, spec: CommandSpec): string {
+  return `${scope}/${spec.command}/${spec.stories.map((s) => s.shortId).join(',') || '-'}`;
+}
+
+/**
+ * Pause and stop reach running commands as events, not flags polled from outside: each machine
+ * passes `CONTROL` on to whatever children it has at that moment (see `forwardControl` in each machine).
+ */
+export function childrenOf(self: AnyActorRef): AnyActorRef[] {
+  const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children ?? {};
+  return Object.values(children).filter((child): child is AnyActorRef => child !== undefined);
+}
+
+export function isControlMode(value: unknown): value is ControlMode {
+  return value === 'run' || value === 'pause' || value === 'stop';
+}

@@ -1,0 +1,131 @@
+// Steps 2b / 3b: review-1 on all the cycle's stories, then fork the background review chain when it found critical issues.
+import { assign, enqueueActions, emit, sendParent, setup } from 'xstate';
+import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
+import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
+import { parseCriticalIssues } from './rules/markers.js';
+import type { CommandFailure, CommandSpec, ControlEvent, ControlMode, StoryRef, WorkflowEmitted } from './types.js';
+
+export type ReviewType = 'story-review' | 'tech-spec-review';
+
+export interface ReviewInput {
+  reviewType: ReviewType;
+  stories: StoryRef[];
+  control: ControlMode;
+  scope: string;
+  implementationArtifacts: string;
+}
+
+/** Sent up the tree to the batch, which owns background tasks so they outlive this cycle. */
+export type BackgroundStartEvent = { type: 'BACKGROUND.START'; spec: CommandSpec; scope: string };
+
+export type ReviewOutput =
+  | { type: 'ok'; critical: boolean }
+  | { type: 'failed'; failure: CommandFailure };
+
+export interface ReviewContext extends ReviewInput {
+  critical: boolean;
+  markerFound: boolean;
+  failure: CommandFailure | null;
+}
+
+export const reviewMachine = setup({
+  types: {
+    input: {} as ReviewInput,
+    context: {} as ReviewContext,
+    events: {} as ControlEvent,
+    output: {} as ReviewOutput,
+    emitted: {} as WorkflowEmitted,
+  },
+  actors: { commandRun: commandRunMachine },
+  guards: {
+    commandOk: (_, params: { output: CommandRunOutput }) => params.output.type === 'ok',
+    critical: ({ context }) => context.critical,
+    markerMissing: ({ context }) => !context.markerFound,
+  },
+  actions: {
+    assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
+    forwardControl: enqueueActions(({ enqueue, event, self }) => {
+      for (const child of childrenOf(self)) enqueue.sendTo(child, event);
+    }),
+    assignVerdict: assign((_, params: { output: CommandRunOutput }) => {
+      const verdict = parseCriticalIssues(params.output.outcome.assistantText);
+      return { critical: verdict.critical, markerFound: verdict.markerFound };
+    }),
+    assignFailure: assign({
+      failure: ({ context }, params: { output: CommandRunOutput }) => ({
+        command: `${context.reviewType}-1`,
+        stories: context.stories,
+        message: params.output.type === 'error' ? params.output.error : 'failed',
+        reason: params.output.outcome.failure ?? 'unknown',
+      }),
+    }),
+    warnNoMarker: emit(({ context }) => ({
+      type: 'warning' as const,
+      payload: {
+        message: `${context.reviewType}-1 printed no critical-issues marker; treated as critical`,
+        command: `${context.reviewType}-1`,
+      },
+    })),
+    startBackgroundChain: sendParent(({ context }): BackgroundStartEvent => ({
+      type: 'BACKGROUND.START',
+      scope: context.scope,
+      spec: buildCommandSpec({
+        kind: 'background-review-chain',
+        stories: context.stories,
+        implementationArtifacts: context.implementationArtifacts,
+        model: 'haiku',
+        background: true,
+        chain: { reviewType: context.reviewType, promptFile: `prompts/${context.reviewType}.md` },
+      }),
+    })),
+  },
+}).createMachine({
+  id: 'review',
+  description: 'Review-1 of the cycle\'s stories; critical issues fork one background chain that the main flow never waits for.',
+  context: ({ input }) => ({ ...input, critical: false, markerFound: false, failure: null }),
+  on: { CONTROL: { actions: ['assignControl', 'forwardControl'] } },
+  initial: 'reviewing',
+  states: {
+    reviewing: {
+      description: 'story-review-1 or tech-spec-review-1, default model, all the cycle\'s stories.',
+      invoke: {
+        id: 'review1',
+        src: 'commandRun',
+        input: ({ context }) => {
+          const spec = buildCommandSpec({
+            kind: context.reviewType,
+            stories: context.stories,
+            implementationArtifacts: context.implementationArtifacts,
+            reviewAttempt: 1,
+          });
+          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
+        },
+        onDone: [
+          {
+            guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
+            target: 'deciding',
+            actions: { type: 'assignVerdict', params: ({ event }) => ({ output: event.output }) },
+          },
+          { target: 'failed', actions: { type: 'assignFailure', params: ({ event }) => ({ output: event.output }) } },
+        ],
+      },
+    },
+    deciding: {
+      description: 'Any CRITICAL ISSUES FOUND: n > 0, or no marker at all, is critical.',
+      always: [
+        { guard: 'markerMissing', target: 'forkingChain', actions: 'warnNoMarker' },
+        { guard: 'critical', target: 'forkingChain' },
+        { target: 'reviewed' },
+      ],
+    },
+    forkingChain: {
+      description: 'Hands the background chain (haiku) to the batch, which owns it; the main flow goes on at once.',
+      entry: 'startBackgroundChain',
+      always: 'reviewed',
+    },
+    reviewed: { type: 'final' },
+    failed: { type: 'final', description: 'review-1 failed (spec step 5).' },
+  },
+  output: ({ context }): ReviewOutput =>
+    context.failure ? { type: 'failed', failure: context.failure } : { type: 'ok', critical: context.critical },
+});

@@ -1,0 +1,243 @@
+// Step 4 for one story: dev-story unless already in review, then the code-review loop with its four exit rules.
+import { assign, enqueueActions, emit, fromPromise, setup } from 'xstate';
+import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
+import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
+import { decideReviewLoop, parseCodeReview, reviewModel, type CodeReviewReport } from './rules/code-review.js';
+import type { SprintStatus } from './rules/sprint-status.js';
+import { errorMessage, type CommandFailure, type ControlEvent, type ControlMode, type ReviewProgress, type StoryRef, type WorkflowEmitted } from './types.js';
+
+export interface StoryInput {
+  story: StoryRef;
+  review: ReviewProgress;
+  control: ControlMode;
+  /** scope for command run ids: which cycle this is */
+  scope: string;
+  implementationArtifacts: string;
+}
+
+export type StoryOutcome = 'done' | 'blocked' | 'skipped';
+
+export type StoryOutput =
+  | { type: 'ok'; outcome: StoryOutcome; review: ReviewProgress; succeeded: boolean }
+  | { type: 'failed'; failure: CommandFailure; review: ReviewProgress; succeeded: boolean }
+  | { type: 'error'; error: string; review: ReviewProgress; succeeded: boolean };
+
+export interface WriteStoryStatusInput {
+  key: string;
+  status: 'done' | 'blocked';
+}
+
+type Decision = ReturnType<typeof decideReviewLoop>;
+
+export interface StoryContext extends StoryInput {
+  /** status as re-read from sprint-status before deciding (never cached across steps) */
+  fileStatus: string | null;
+  report: CodeReviewReport | null;
+  decision: Decision | null;
+  outcome: StoryOutcome | null;
+  failure: CommandFailure | null;
+  error: string | null;
+  /** a command of this story succeeded in this cycle: that resets its consecutive-error count */
+  succeeded: boolean;
+}
+
+function failureOf(output: CommandRunOutput, command: string, story: StoryRef): CommandFailure {
+  return {
+    command,
+    stories: [story],
+    message: output.type === 'error' ? output.error : 'failed',
+    reason: output.outcome.failure ?? 'unknown',
+  };
+}
+
+export const storyMachine = setup({
+  types: {
+    input: {} as StoryInput,
+    context: {} as StoryContext,
+    events: {} as ControlEvent,
+    output: {} as StoryOutput,
+    emitted: {} as WorkflowEmitted,
+  },
+  actors: {
+    commandRun: commandRunMachine,
+    readSprintStatus: fromPromise<SprintStatus>(async () => {
+      throw new Error('readSprintStatus actor not provided');
+    }),
+    writeStoryStatus: fromPromise<void, WriteStoryStatusInput>(async () => {
+      throw new Error('writeStoryStatus actor not provided');
+    }),
+  },
+  guards: {
+    alreadyFinished: ({ context }) => context.fileStatus === 'done' || context.fileStatus === 'blocked',
+    notInFile: ({ context }) => context.fileStatus === null,
+    alreadyInReview: ({ context }) => context.fileStatus === 'review',
+    commandOk: (_, params: { output: CommandRunOutput }) => params.output.type === 'ok',
+    decisionIs: ({ context }, params: { action: Decision['action'] }) => context.decision?.action === params.action,
+  },
+  actions: {
+    assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
+    forwardControl: enqueueActions(({ enqueue, event, self }) => {
+      for (const child of childrenOf(self)) enqueue.sendTo(child, event);
+    }),
+    assignFileStatus: assign({
+      fileStatus: ({ context }, params: { status: SprintStatus }) =>
+        params.status.stories.find((s) => s.key === context.story.key)?.status ?? null,
+    }),
+    markSucceeded: assign({ succeeded: true }),
+    assignFailure: assign({ failure: (_, params: { failure: CommandFailure }) => params.failure }),
+    assignError: assign({ error: (_, params: { error: string }) => params.error }),
+    assignReport: assign({ report: (_, params: { output: CommandRunOutput }) => parseCodeReview(params.output.outcome.assistantText) }),
+    decide: assign({
+      decision: ({ context }) => {
+        const report = context.report!;
+        return decideReviewLoop(context.review.attempt, [...context.review.patterns, report.pattern], report);
+      },
+    }),
+    nextAttempt: assign({
+      review: ({ context }) => ({
+        attempt: context.review.attempt + 1,
+        patterns: [...context.review.patterns, context.report!.pattern],
+      }),
+    }),
+    assignOutcome: assign({ outcome: (_, params: { outcome: StoryOutcome }) => params.outcome }),
+    emitStatus: emit(({ context }, params: { status: 'done' | 'blocked' }) => ({
+      type: 'story:status' as const,
+      payload: {
+        story: context.story,
+        status: params.status,
+        reason: context.decision && 'reason' in context.decision ? context.decision.reason : '',
+      },
+    })),
+    warnMissing: emit(({ context }) => ({
+      type: 'warning' as const,
+      payload: { message: `story ${context.story.key} is no longer in sprint-status; passed over`, story: context.story.shortId },
+    })),
+  },
+}).createMachine({
+  id: 'story',
+  description: 'Step 4 for one story: dev-story unless it is already in review, then code-review-N until an exit rule fires.',
+  context: ({ input }) => ({
+    ...input,
+    fileStatus: null,
+    report: null,
+    decision: null,
+    outcome: null,
+    failure: null,
+    error: null,
+    succeeded: false,
+  }),
+  on: { CONTROL: { actions: ['assignControl', 'forwardControl'] } },
+  initial: 'readingStatus',
+  states: {
+    readingStatus: {
+      description: 'Re-reads sprint-status: subagents change it, so it is never cached.',
+      invoke: {
+        src: 'readSprintStatus',
+        onDone: { target: 'routing', actions: { type: 'assignFileStatus', params: ({ event }) => ({ status: event.output }) } },
+        onError: { target: 'error', actions: { type: 'assignError', params: ({ event }) => ({ error: errorMessage(event.error) }) } },
+      },
+    },
+    routing: {
+      description: 'done or blocked is passed over; review goes straight to code review; anything else is developed first.',
+      always: [
+        { guard: 'notInFile', target: 'skipped', actions: 'warnMissing' },
+        { guard: 'alreadyFinished', target: 'skipped' },
+        { guard: 'alreadyInReview', target: 'codeReview' },
+        { target: 'devStory' },
+      ],
+    },
+    devStory: {
+      description: 'dev-story for this story alone, default model.',
+      invoke: {
+        id: 'devStory',
+        src: 'commandRun',
+        input: ({ context }) => {
+          const spec = buildCommandSpec({ kind: 'dev-story', stories: [context.story], implementationArtifacts: context.implementationArtifacts });
+          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
+        },
+        onDone: [
+          { guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) }, target: 'codeReview', actions: 'markSucceeded' },
+          {
+            target: 'failed',
+            actions: { type: 'assignFailure', params: ({ context, event }) => ({ failure: failureOf(event.output, 'dev-story', context.story) }) },
+          },
+        ],
+      },
+    },
+    codeReview: {
+      description: 'code-review-N: default model for N = 1, haiku from N = 2. A failed run is retried later as the same N.',
+      invoke: {
+        id: 'codeReview',
+        src: 'commandRun',
+        input: ({ context }) => {
+          const attempt = context.review.attempt;
+          const spec = buildCommandSpec({
+            kind: 'code-review',
+            stories: [context.story],
+            implementationArtifacts: context.implementationArtifacts,
+            reviewAttempt: attempt,
+            model: reviewModel(attempt),
+          });
+          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
+        },
+        onDone: [
+          {
+            guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
+            target: 'deciding',
+            actions: ['markSucceeded', { type: 'assignReport', params: ({ event }) => ({ output: event.output }) }],
+          },
+          {
+            target: 'failed',
+            actions: {
+              type: 'assignFailure',
+              params: ({ context, event }) => ({ failure: failureOf(event.output, `code-review-${context.review.attempt}`, context.story) }),
+            },
+          },
+        ],
+      },
+    },
+    deciding: {
+      description: 'The loop exit rules in spec order: repeated pattern, zero issues, non-critical after 3, hard limit, else N+1.',
+      entry: 'decide',
+      always: [
+        { guard: { type: 'decisionIs', params: { action: 'blocked' } }, target: 'markingBlocked' },
+        { guard: { type: 'decisionIs', params: { action: 'done' } }, target: 'markingDone' },
+        { target: 'codeReview', reenter: true, actions: 'nextAttempt' },
+      ],
+    },
+    markingDone: {
+      description: 'Writes `done` for this story, changing only that value in sprint-status.',
+      invoke: {
+        src: 'writeStoryStatus',
+        input: ({ context }) => ({ key: context.story.key, status: 'done' as const }),
+        onDone: { target: 'finished', actions: [{ type: 'emitStatus', params: { status: 'done' } }, { type: 'assignOutcome', params: { outcome: 'done' } }] },
+        onError: { target: 'error', actions: { type: 'assignError', params: ({ event }) => ({ error: errorMessage(event.error) }) } },
+      },
+    },
+    markingBlocked: {
+      description: 'Writes `blocked` for this story: repeated error pattern or the hard limit of 10.',
+      invoke: {
+        src: 'writeStoryStatus',
+        input: ({ context }) => ({ key: context.story.key, status: 'blocked' as const }),
+        onDone: {
+          target: 'finished',
+          actions: [{ type: 'emitStatus', params: { status: 'blocked' } }, { type: 'assignOutcome', params: { outcome: 'blocked' } }],
+        },
+        onError: { target: 'error', actions: { type: 'assignError', params: ({ event }) => ({ error: errorMessage(event.error) }) } },
+      },
+    },
+    skipped: {
+      type: 'final',
+      entry: { type: 'assignOutcome', params: { outcome: 'skipped' } },
+    },
+    finished: { type: 'final' },
+    failed: { type: 'final', description: 'A command failed (spec step 5); the cycle restarts from the file.' },
+    error: { type: 'final', description: 'sprint-status could not be read or written: the batch cannot go on safely.' },
+  },
+  output: ({ context }): StoryOutput => {
+    const common = { review: context.review, succeeded: context.succeeded };
+    if (context.error !== null) return { type: 'error', error: context.error, ...common };
+    if (context.failure !== null) return { type: 'failed', failure: context.failure, ...common };
+    return { type: 'ok', outcome: context.outcome ?? 'skipped', ...common };
+  },
+});
