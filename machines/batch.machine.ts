@@ -220,6 +220,7 @@ export const batchMachine = setup({
       description: 'Checks templates, taxonomy and folders before anything is spawned.',
       entry: 'emitBatchStart',
       invoke: {
+        id: 'checkProject',
         src: 'checkProject',
         onDone: 'projectContext',
         onError: { target: 'failed', actions: { type: 'assignError', params: ({ event }) => ({ error: errorMessage(event.error) }) } },
@@ -228,6 +229,7 @@ export const batchMachine = setup({
     projectContext: {
       description: 'Step 0: a missing context is generated and awaited; one older than 24 h is refreshed in the background.',
       invoke: {
+        id: 'checkProjectContext',
         src: 'checkProjectContext',
         onDone: [
           { guard: { type: 'contextIs', params: ({ event }) => ({ state: 'missing', actual: event.output }) }, target: 'generatingContext' },
@@ -323,6 +325,7 @@ export const batchMachine = setup({
     blocking: {
       description: 'Writes `blocked` for a story that failed three times in a row.',
       invoke: {
+        id: 'writeStatus',
         src: 'writeStoryStatus',
         input: ({ context }) => ({ key: context.pendingBlocks[0]!.key, status: 'blocked' as const }),
         onDone: { target: 'afterCycle', actions: ['emitBlocked', 'shiftBlock'] },

@@ -205,6 +205,7 @@ export const cycleMachine = setup({
     selecting: {
       description: 'Step 1: re-read sprint-status and pick the first eligible story and, with the same epic and entry step, the next one.',
       invoke: {
+        id: 'readStatus',
         src: 'readSprintStatus',
         onDone: {
           target: 'routing',
@@ -292,6 +293,7 @@ export const cycleMachine = setup({
     injectingContext: {
       description: 'Appends the project context to each story\'s discovery file, once.',
       invoke: {
+        id: 'injectContext',
         src: 'injectProjectContext',
         input: ({ context }) => ({ stories: context.stories }),
         onDone: {
@@ -443,6 +445,7 @@ export const cycleMachine = setup({
     committing: {
       description: 'Step 4c: completed = the cycle\'s stories that are not blocked, as the file now says.',
       invoke: {
+        id: 'readStatus',
         src: 'readSprintStatus',
         onDone: {
           target: 'decidingCommit',

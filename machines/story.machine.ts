@@ -132,6 +132,7 @@ export const storyMachine = setup({
     readingStatus: {
       description: 'Re-reads sprint-status: subagents change it, so it is never cached.',
       invoke: {
+        id: 'readStatus',
         src: 'readSprintStatus',
         onDone: { target: 'routing', actions: { type: 'assignFileStatus', params: ({ event }) => ({ status: event.output }) } },
         onError: { target: 'error', actions: { type: 'assignError', params: ({ event }) => ({ error: errorMessage(event.error) }) } },
@@ -208,6 +209,7 @@ export const storyMachine = setup({
     markingDone: {
       description: 'Writes `done` for this story, changing only that value in sprint-status.',
       invoke: {
+        id: 'writeStatus',
         src: 'writeStoryStatus',
         input: ({ context }) => ({ key: context.story.key, status: 'done' as const }),
         onDone: { target: 'finished', actions: [{ type: 'emitStatus', params: { status: 'done' } }, { type: 'assignOutcome', params: { outcome: 'done' } }] },
@@ -217,6 +219,7 @@ export const storyMachine = setup({
     markingBlocked: {
       description: 'Writes `blocked` for this story: repeated error pattern or the hard limit of 10.',
       invoke: {
+        id: 'writeStatus',
         src: 'writeStoryStatus',
         input: ({ context }) => ({ key: context.story.key, status: 'blocked' as const }),
         onDone: {

@@ -259,4 +259,28 @@ describe('fuzz', () => {
       expect(messages.length).toBeGreaterThan(0);
     }
   });
+
+  it('never throws on 2,000 well-formed objects with fields of the wrong types', () => {
+    const random = prng(7);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const anyValue = (depth: number): unknown => {
+      const makers: Array<() => unknown> = [
+        () => null,
+        () => 42,
+        () => 'text',
+        () => true,
+        () => -1.5,
+        () => [anyValue(depth + 1)],
+        () => ({ type: pick(['text', 'tool_use', 'tool_result', 'thinking']), content: anyValue(depth + 1), input: anyValue(depth + 1) }),
+      ];
+      return makers[Math.floor(random() * (depth > 2 ? 5 : makers.length))]!();
+    };
+    const fields = ['subtype', 'message', 'content', 'usage', 'parent_tool_use_id', 'rate_limit_info', 'permission_denials', 'is_error', 'session_id', 'status'];
+    for (let i = 0; i < 2000; i++) {
+      const line: Record<string, unknown> = { type: pick(['system', 'assistant', 'user', 'result', 'rate_limit_event', 'stream_event', 'other']) };
+      for (const field of fields) if (random() < 0.5) line[field] = anyValue(0);
+      if (random() < 0.5) line['message'] = { id: anyValue(1), content: [anyValue(1), anyValue(1)] };
+      expect(parseStreamLine(JSON.stringify(line)).length).toBeGreaterThan(0);
+    }
+  });
 });
