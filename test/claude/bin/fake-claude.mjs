@@ -173,7 +173,8 @@ const scenarios = {
     await readPrompt();
     init();
     bash('toolu_big', 'seq 1 100000000');
-    toolResult('toolu_big', 'x'.repeat(50 * 1024 * 1024));
+    // one ~50 MB line (the content is not repeated in tool_use_result, to stay under the 64 MiB cap)
+    line({ type: 'user', message: { role: 'user', content: [{ tool_use_id: 'toolu_big', type: 'tool_result', content: 'x'.repeat(50 * 1000 * 1000), is_error: false }] }, parent_tool_use_id: null, session_id: SESSION, uuid: nextUuid() });
     text('All done.');
     result();
   },
