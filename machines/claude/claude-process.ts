@@ -125,8 +125,8 @@ class ClaudeRun {
     child.on('spawn', () => this.onSpawned());
     child.on('exit', (code, signal) => this.onExit(code, signal));
     child.on('close', (code, signal) => {
-      if (!this.exited) this.onExit(code, signal);
       this.closed = true;
+      if (!this.exited) this.onExit(code, signal);
       this.closeWaiter?.();
     });
 
@@ -159,7 +159,7 @@ class ClaudeRun {
   }
 
   private onStdout(chunk: Buffer): void {
-    this.idleTimer?.refresh();
+    if (!this.finalizing) this.idleTimer?.refresh();
     for (const event of this.splitter.push(chunk)) {
       if (event.kind === 'line') this.onLine(event.line);
       else this.warn(`dropped a stdout line longer than ${event.maxLineBytes} bytes`);

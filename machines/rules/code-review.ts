@@ -398,6 +398,7 @@ export function normaliseIssueText(raw: string): string {
   if (tail && tail.index > 0 && stripDecoration(text.slice(0, tail.index)) !== '') text = text.slice(0, tail.index);
   text = text
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1') // [label](url) -> label
+    .replace(/\b(?:lines?|ln|l)\s*\d+(?:\s*(?:-|–|to)\s*\d+)?\b/gi, ' ') // `line 42`, `lines 10-20`, `L42`
     .replace(/[*_`~]{2,}|`/g, ' ')
     .replace(/['’‘"“”]/g, '')
     .toLowerCase()
@@ -427,8 +428,10 @@ function normalisePath(token: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Similarity.
 
-/** Two issues match when their content words overlap this much (Jaccard) and they name no disjoint files. */
+/** Two issues match when their content words overlap this much (Jaccard) and they name no disjoint files… */
 export const ISSUE_MATCH_THRESHOLD = 0.5;
+/** …or this much when both name the same file (rewording the same issue in one file keeps fewer words). */
+export const SAME_FILE_MATCH_THRESHOLD = 0.35;
 /** Two issue lists are similar when this share of the longer list is matched one-to-one in the other. */
 export const ISSUE_SET_THRESHOLD = 0.6;
 
@@ -452,9 +455,14 @@ function issueTokens(descriptor: string): IssueTokens {
   // The first token is the severity: it does not decide whether two issues are the same (it is often re-rated).
   for (const token of descriptor.split(' ').slice(1)) {
     if (token.includes('/') || token.includes('.')) paths.add(token);
-    else if (token.length > 1 && !STOPWORDS.has(token)) words.add(token);
+    else if (token.length > 1 && !STOPWORDS.has(token)) words.add(singular(token));
   }
   return { words, paths };
+}
+
+/** A plural `s` dropped (`checks` = `check`), not from `-ss` words (`class`, `access`). */
+function singular(word: string): string {
+  return word.length > 3 && word.endsWith('s') && !word.endsWith('ss') ? word.slice(0, -1) : word;
 }
 
 function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
@@ -466,13 +474,15 @@ function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
 
 /** How much two issue descriptors look like the same issue: 0 (not the same) to 1. */
 export function issueMatchScore(a: string, b: string): number {
+  // The same text is the same issue, even when it is only stopwords (`LOW it`).
+  if (a.slice(a.indexOf(' ') + 1) === b.slice(b.indexOf(' ') + 1)) return 1;
   const ta = issueTokens(a);
   const tb = issueTokens(b);
   const sharedPath = [...ta.paths].some((p) => tb.paths.has(p));
   if (ta.paths.size > 0 && tb.paths.size > 0 && !sharedPath) return 0;
   if (ta.words.size === 0 && tb.words.size === 0) return sharedPath ? 1 : 0;
   const score = jaccard(ta.words, tb.words);
-  return score >= ISSUE_MATCH_THRESHOLD ? score : 0;
+  return score >= (sharedPath ? SAME_FILE_MATCH_THRESHOLD : ISSUE_MATCH_THRESHOLD) ? score : 0;
 }
 
 /**

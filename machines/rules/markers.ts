@@ -11,6 +11,9 @@ export interface TechSpecDecisions {
   needed: boolean;
 }
 
+// Something shaped like a short id (`3a-2`, `5-sr-1`); at most three digits up front so dates are not ids.
+const OTHER_STORY_ID = /(?<![A-Za-z0-9-])\d{1,3}[a-z]*(?:-[a-z]+)*-\d+(?![0-9])/i;
+
 const DECISION_MARKER = /\[\s*TECH[-_ ]SPEC[-_ ]DECISION\s*:\s*(REQUIRED|SKIP)\s*\]/gi;
 
 /**
@@ -20,8 +23,8 @@ const DECISION_MARKER = /\[\s*TECH[-_ ]SPEC[-_ ]DECISION\s*:\s*(REQUIRED|SKIP)\s
  * - with several markers on one line, each belongs to the ids between it and the previous marker (ids written
  *   before their markers) or between it and the next marker (ids written after), whichever the line's first
  *   marker shows;
- * - a marker on a line naming no story of the cycle belongs to the story of a one-story cycle and is ignored
- *   in a pair;
+ * - a lone marker (on a line naming no story id at all) belongs to the story of a one-story cycle; any marker
+ *   naming no story of the cycle is ignored otherwise;
  * - a story with both markers is REQUIRED; a story with none is REQUIRED and listed in `missing`.
  */
 export function parseTechSpecDecisions(assistantText: string, shortIds: readonly string[]): TechSpecDecisions {
@@ -43,7 +46,8 @@ export function parseTechSpecDecisions(assistantText: string, shortIds: readonly
     const named = ids.flatMap((id) => idPositions(line, id).map((at) => ({ id, at })));
 
     if (named.length === 0) {
-      if (ids.length === 1) for (const m of markers) note(ids[0] as string, m.decision);
+      // Lone = naming no story at all; a marker about some other story is not this one's.
+      if (ids.length === 1 && !OTHER_STORY_ID.test(line)) for (const m of markers) note(ids[0] as string, m.decision);
       continue;
     }
     if (markers.length === 1) {

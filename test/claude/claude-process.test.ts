@@ -1,11 +1,12 @@
 // Runs a fake claude CLI (test/claude/bin/fake-claude.mjs) through runClaudeProcess and checks outcomes and events.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClaudeProcess } from '../../machines/claude/claude-process.js';
-import { isAlive, readProcessStartTime } from '../../machines/claude/process-tree.js';
+import { isAlive, listDescendants, readProcessStartTime } from '../../machines/claude/process-tree.js';
 import type { ClaudeProcessMessage, ClaudeProcessOptions, CommandOutcome } from '../../machines/claude/types.js';
 
 const FAKE_CLAUDE = fileURLToPath(new URL('./bin/fake-claude.mjs', import.meta.url));
@@ -207,6 +208,20 @@ describe('runClaudeProcess', () => {
     expect(ofType(messages, 'exit')).toHaveLength(1);
   });
 
+  it('stop() also ends a job that was re-parented away from the CLI before the stop', async () => {
+    const pidFile = join(dir, 'orphan.pid');
+    const { handle, done } = start('orphan-then-hang', {}, ['--pid-file', pidFile]);
+    const sleepPid = await waitFor(() => readPidFile(pidFile));
+    leftovers.push(sleepPid);
+    const sleepStart = readProcessStartTime(sleepPid)!;
+    // wait until its parent is gone, so walking the CLI's children can no longer find it
+    await waitFor(() => !listDescendants(handle.pid!).includes(sleepPid));
+    expect(isAlive(sleepPid, sleepStart)).toBe(true);
+    await handle.stop();
+    expect((await done).outcome.failure).toBe('interrupted');
+    expect(isAlive(sleepPid, sleepStart)).toBe(false);
+  });
+
   it('stop() on a CLI that answers SIGINT with an error result reports interrupted', async () => {
     const { handle, messages, done } = start('sigint-result');
     await waitFor(() => messages.some((m) => m.type === 'init'));
@@ -317,9 +332,9 @@ describe('runClaudeProcess', () => {
     expect(outcome.ok).toBe(true);
   });
 
-  it('the fake refuses a command line without --verbose, like the real CLI (guards the argv we build)', async () => {
-    // runClaudeProcess always adds the base args; a run succeeding proves they are there, this proves the fake checks
-    const { outcome } = await run('ok');
-    expect(outcome.ok).toBe(true);
+  it('the fake refuses a command line without --verbose, like the real CLI, so the ok runs prove the argv', () => {
+    const bare = spawnSync(FAKE_CLAUDE, ['-p', '--output-format', 'stream-json'], { input: 'x', encoding: 'utf8' });
+    expect(bare.status).toBe(1);
+    expect(bare.stderr).toContain('requires --verbose');
   });
 });

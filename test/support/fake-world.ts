@@ -78,8 +78,8 @@ export class FakeWorld {
       writeStoryStatus: fromPromise(async ({ input }) => {
         this.sprintStatus = setStoryStatus(this.sprintStatus, input.key, input.status);
       }),
-      injectProjectContext: fromPromise(async () => ({ warnings: [] })),
-      checkProject: fromPromise(async () => undefined),
+      injectProjectContext: fromPromise(async () => ({ warnings: [] as string[] })),
+      checkProject: fromPromise<void>(async () => {}),
       checkProjectContext: fromPromise(async () => this.projectContext),
     };
   }

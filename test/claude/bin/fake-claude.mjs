@@ -161,6 +161,20 @@ const scenarios = {
     init();
     hang();
   },
+  async 'orphan-then-hang'() {
+    // like a Bash tool shell that backgrounds a job and exits: the job ends up re-parented away from the CLI
+    await readPrompt();
+    const code = `
+      const { spawn } = require('node:child_process');
+      const sleeper = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+      sleeper.unref();
+      require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, sleeper.pid + '\\n');
+      setTimeout(() => process.exit(0), 300);
+    `;
+    spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+    init();
+    hang();
+  },
   async 'grandchild-exit'() {
     await readPrompt();
     spawnDetachedSleep();
