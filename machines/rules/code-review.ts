@@ -65,8 +65,7 @@ export function parseCodeReview(text: string): CodeReviewReport {
   const parsed = zeroMarker || severityMarkers.length > 0 || countLines.length > 0;
   const anyNonZero = countLines.some((c) => total(c) > 0);
   // A reported severity or a non-zero count outweighs `ZERO ISSUES`: stopping early is the costly mistake.
-  const zeroIssues =
-    (zeroMarker || (countLines.length > 0 && !anyNonZero)) && !anyNonZero && severityMarkers.length === 0;
+  const zeroIssues = (zeroMarker || countLines.length > 0) && !anyNonZero && severityMarkers.length === 0;
 
   let highest: Severity | null = null;
   if (parsed && !zeroIssues) {
@@ -140,9 +139,9 @@ function formatPattern(r: Omit<CodeReviewReport, 'pattern'>): string {
 //   sections: list items under a heading that names one severity (`## 🔴 CRITICAL ISSUES`, `**Medium:**`);
 //   blocks:   a heading (`### Issue 1: text`) whose block has a `Severity: HIGH` line (and maybe `File: path`);
 //   tables:   a row with a cell that is exactly a severity; the other cells are the text.
-// Anything else (narration, code, plans) is not an issue.
+// Anything else (narration, plans, fenced code) is not an issue.
 
-const TRAILING_TAG = new RegExp(`\\s*(?:\\(|\\[)\\s*(?:severity\\s*[:=]\\s*)?${SEV}(?:\\s+(?:severity|priority))?\\s*(?:\\)|\\])\\s*[.]?$`, 'i');
+const TRAILING_TAG = new RegExp(`(?:\\(|\\[)\\s*(?:severity\\s*[:=]\\s*)?${SEV}(?:\\s+(?:severity|priority))?\\s*(?:\\)|\\])\\s*[.]?$`, 'i');
 const SEVERITY_FIELD = new RegExp(`^(?:[-*+•]\\s+|\\d+[.)]\\s+)?${MD}*(?:severity|priority)${MD}*[:=]${MD}*${SEV}\\b`, 'i');
 const FILE_FIELD = /^(?:[-*+•]\s+|\d+[.)]\s+)?[\s*_`]*(?:file|files|location|path|where)[\s*_`]*:[\s*_`]*(.+)$/i;
 const SEVERITY_HEADING = new RegExp(
@@ -150,8 +149,10 @@ const SEVERITY_HEADING = new RegExp(
   'i',
 );
 const LIST_ITEM = /^([ \t]*)(?:>[ \t]*)*(?:[-*+•]|\d+[.)])[ \t]+(.*)$/;
-const MD_HEADING = /^[ \t]*(?:>[ \t]*)*#{1,6}[ \t]+(.*?)[ \t#]*$/;
+const MD_HEADING = /^[ \t]*(?:>[ \t]*)*#{1,6}[ \t]+(.*)$/;
 const BOLD_LINE = /^[ \t]*(?:\*\*|__)((?:(?!\*\*|__).)+)(?:\*\*|__)[ \t]*:?[ \t]*$/;
+
+const MAX_LINE_CHARS = 2000;
 
 interface RawIssue {
   severity: Severity;
@@ -169,14 +170,27 @@ export function extractIssues(lines: readonly string[]): string[] {
   const raw: RawIssue[] = [];
   let section: { severity: Severity; itemIndent: number | null } | null = null;
   let block: Block | null = null;
+  let fence: string | null = null;
   const closeBlock = () => {
     if (block?.severity) raw.push({ severity: block.severity, text: [block.title, ...block.files].join(' ') });
     block = null;
   };
 
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
+    // Issue lines are short; the cap bounds the work on pathological text without changing real reviews.
+    const line = (lines[i] ?? '').slice(0, MAX_LINE_CHARS);
     if (line.trim() === '') continue;
+
+    // Fenced code (diffs, shell, source) is never an issue line, and its `# comments` are no headings.
+    const fenceMark = /^[ \t]*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (fence !== null) {
+      if (fenceMark !== undefined && fenceMark[0] === fence[0] && fenceMark.length >= fence.length) fence = null;
+      continue;
+    }
+    if (fenceMark !== undefined) {
+      fence = fenceMark;
+      continue;
+    }
 
     if (isMarkerLine(line)) {
       closeBlock();
@@ -185,7 +199,7 @@ export function extractIssues(lines: readonly string[]): string[] {
     }
 
     if (/^[ \t]*\|/.test(line)) {
-      const row = tableIssue(line, lines[i + 1] ?? '', section?.severity ?? null);
+      const row = tableIssue(line, (lines[i + 1] ?? '').slice(0, MAX_LINE_CHARS), section?.severity ?? null);
       if (row) raw.push(row);
       continue;
     }
@@ -275,7 +289,7 @@ function isMarkerLine(line: string): boolean {
 
 function headingText(line: string): string | null {
   const md = MD_HEADING.exec(line);
-  if (md) return md[1] ?? '';
+  if (md) return trimEndWhile(md[1] ?? '', (c) => c === ' ' || c === '\t' || c === '#');
   const bold = BOLD_LINE.exec(line);
   if (bold && !LIST_ITEM.test(line)) return bold[1] ?? '';
   // A plain short line ending in a colon ("High severity:") introduces what follows.
@@ -287,7 +301,7 @@ function headingText(line: string): string | null {
 function stripNumbering(text: string): string {
   return text
     .replace(/^[\s*_`]*(?:\d+[.)]|#\d+)\s*/, '')
-    .replace(/^[\s*_`]*(?:issue|finding|problem)\s*#?\d*\s*[:.)\-–—]?\s*/i, '')
+    .replace(/^[\s*_`]*(?:issue|finding|problem)\b\s*#?\d*\s*[:.)\-–—]?\s*/i, '')
     .trim();
 }
 
@@ -330,9 +344,12 @@ function leadingTag(content: string): RawIssue | null {
 }
 
 function trailingTag(content: string): RawIssue | null {
-  const m = TRAILING_TAG.exec(content);
+  // Only the end of the item can hold the tag; looking at a short window keeps long lines linear.
+  const trimmed = content.trimEnd();
+  const windowStart = Math.max(0, trimmed.length - 48);
+  const m = TRAILING_TAG.exec(trimmed.slice(windowStart));
   if (!m) return null;
-  const text = content.slice(0, m.index);
+  const text = trimmed.slice(0, windowStart + m.index);
   return stripDecoration(text) === '' ? null : { severity: toSeverity(m[1]), text };
 }
 
@@ -354,11 +371,18 @@ function tableIssue(line: string, nextLine: string, sectionSeverity: Severity | 
 
 /** Markdown emphasis, quotes, list/heading punctuation and symbols at the ends removed. */
 function stripDecoration(text: string): string {
-  return text
-    .replace(/[*_`~]+/g, '')
-    .replace(/^[^A-Za-z0-9(]+/, '')
-    .replace(/[^A-Za-z0-9).:!?]+$/, '')
-    .trim();
+  const bare = text.replace(/[*_`~]+/g, '').replace(/^[^A-Za-z0-9(]+/, '');
+  return trimEndWhile(bare, (c) => !/[A-Za-z0-9).:!?]/.test(c)).trim();
+}
+
+/**
+ * Drops trailing characters while `drop` holds. A loop, not a `[…]+$` regex: such a regex retries from every
+ * position of a long run that is followed by something else, which is quadratic on hostile input.
+ */
+function trimEndWhile(text: string, drop: (c: string) => boolean): string {
+  let end = text.length;
+  while (end > 0 && drop(text[end - 1] as string)) end--;
+  return text.slice(0, end);
 }
 
 function compareDescriptors(a: string, b: string): number {
@@ -372,6 +396,7 @@ function compareDescriptors(a: string, b: string): number {
 // Normalisation: what an issue is, independent of wording noise.
 
 const MAX_ISSUE_TOKENS = 32;
+const MAX_TOKEN_CHARS = 120;
 
 // Text after these is how the issue was (or should be) fixed, which changes between attempts.
 const FIX_TAIL = /\s(?:→|->|=>|⇒)\s|(?:^|[\s(*_])(?:fix(?:ed)?|resolution|resolved|solution|recommendation|suggested fix|action taken)[\s*_`]*:/i;
@@ -393,7 +418,7 @@ function isPathToken(token: string): boolean {
  * line/column suffixes; a trailing "fixed: …" or "→ …" part dropped; at most 32 tokens.
  */
 export function normaliseIssueText(raw: string): string {
-  let text = raw;
+  let text = raw.slice(0, MAX_LINE_CHARS);
   const tail = FIX_TAIL.exec(text);
   if (tail && tail.index > 0 && stripDecoration(text.slice(0, tail.index)) !== '') text = text.slice(0, tail.index);
   text = text
@@ -406,7 +431,8 @@ export function normaliseIssueText(raw: string): string {
 
   const tokens: string[] = [];
   for (const word of text.split(/\s+/)) {
-    const trimmed = word.replace(/^[^\w./\\~]+/, '').replace(/[^\w/\\]+$/, '');
+    if (word.length > MAX_TOKEN_CHARS) continue; // hashes, base64, minified code: noise, and costly to match
+    const trimmed = trimEndWhile(word.replace(/^[^\w./\\~]+/, ''), (c) => !/[\w/\\]/.test(c));
     if (trimmed === '') continue;
     if (isPathToken(trimmed)) {
       tokens.push(normalisePath(trimmed));
@@ -418,11 +444,8 @@ export function normaliseIssueText(raw: string): string {
 }
 
 function normalisePath(token: string): string {
-  return token
-    .replace(/\\/g, '/')
-    .replace(LINE_SUFFIX, '')
-    .replace(/^(?:\.\/)+/, '')
-    .replace(/[^\w/]+$/, '');
+  const path = token.replace(/\\/g, '/').replace(LINE_SUFFIX, '').replace(/^(?:\.\/)+/, '');
+  return trimEndWhile(path, (c) => !/[\w/]/.test(c));
 }
 
 // ---------------------------------------------------------------------------------------------------------

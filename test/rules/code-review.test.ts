@@ -98,6 +98,8 @@ describe('parseCodeReview: issue lines', () => {
     ['prose starting with a severity word is not a tag', '- High memory use in the loop\n- Low-hanging fruit: rename\nHigh-level summary follows.', []],
     ['count breakdown lines are not issues', '- CRITICAL: 0\n- HIGH: 1\n- Medium: 0', []],
     ['narration bullets are not issues', 'Let me check the files.\n- src/a.ts\n- src/b.ts', []],
+    ['fenced code is skipped', '```bash\n# HIGH: not a heading\n- [HIGH] not an issue\n```\n- [LOW] Real one', ['LOW real one']],
+    ['a heading named Issues Found is no numbering', '## Issues Found\n- **Severity**: HIGH', ['HIGH issues found']],
     ['marker lines are not issues', '- HIGHEST SEVERITY: HIGH\n- Issues: 0 CRITICAL, 1 HIGH, 0 MEDIUM, 0 LOW', []],
   ])('%s', (_label, body, issues) => {
     expect(parseCodeReview(body + tail).issues).toEqual(issues);
@@ -332,5 +334,23 @@ describe('fuzz', () => {
       if (r.parsed) expect(patternsSimilar(r.pattern, r.pattern)).toBe(r.issues.length > 0);
       else expect(r.pattern).toBe(UNPARSED_PATTERN);
     }
+  });
+});
+
+describe('hostile input', () => {
+  // Each of these was quadratic with a naive `[…]+$` or lazy regex; 100k characters would take tens of seconds.
+  const N = 100_000;
+  it.each<[string, string]>([
+    ['a heading with a long run of spaces', `# ${' '.repeat(N)}x`],
+    ['a heading with a long run of #', `# a${'#'.repeat(N)}x`],
+    ['a long run of spaces before text', `HIGHEST${' '.repeat(N)}x`],
+    ['a list item with a long run of spaces', `- x${' '.repeat(N)}y`],
+    ['a long token of line suffixes', `- [HIGH] a${':1'.repeat(N)}x`],
+    ['a long word', `- [HIGH] ${'ab'.repeat(N)}`],
+    ['many open brackets', `- [HIGH] ${'['.repeat(N)}](`],
+  ])('%s parses quickly', (_label, text) => {
+    const started = performance.now();
+    parseCodeReview(`${text}\nHIGHEST SEVERITY: HIGH`);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
