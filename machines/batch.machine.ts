@@ -5,7 +5,7 @@ import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
 import { cycleMachine, type CycleOutput } from './cycle.machine.js';
 import type { BackgroundStartEvent } from './review.machine.js';
 import type { WriteStoryStatusInput } from './story.machine.js';
-import { MAX_CONSECUTIVE_ERRORS, recordCommandResult } from './rules/errors.js';
+import { MAX_CONSECUTIVE_ERRORS, recordFailure, recordSuccess, type ErrorStreaks } from './rules/errors.js';
 import {
   errorMessage,
   type CommandFailure,
@@ -50,7 +50,8 @@ export interface BatchContext extends BatchInput {
   /** every cycle run, counted or not; names command runs uniquely */
   cycleSeq: number;
   review: Record<string, ReviewProgress>;
-  consecutiveErrors: Record<string, number>;
+  /** Step 5 per story: consecutive errors and the command failing; they survive restarts */
+  errorStreaks: ErrorStreaks;
   /** the last failures, newest last (bounded) */
   errorHistory: BatchFailureRecord[];
   unexpectedReported: string[];
@@ -142,18 +143,18 @@ export const batchMachine = setup({
       }
     }),
     beginCycle: assign({ cycleSeq: ({ context }) => context.cycleSeq + 1 }),
-    /** Successes reset before the failure counts: a story that succeeded earlier in the cycle starts again at 1. */
+    /** The cycle's successes (in order) may end error streaks before its failure, if any, counts. */
     absorbCycle: enqueueActions(({ context, enqueue }, params: { output: CycleOutput }) => {
       const { output } = params;
-      let counters = recordCommandResult(context.consecutiveErrors, output.succeeded, true).counters;
+      let streaks = output.successes.reduce((acc, success) => recordSuccess(acc, success.stories, success.command), context.errorStreaks);
       let newlyBlocked: string[] = [];
       const updates: Partial<BatchContext> = {
         review: output.review,
         unexpectedReported: output.unexpectedReported,
       };
       if (output.type === 'failed') {
-        const recorded = recordCommandResult(counters, output.failure.stories.map((s) => s.shortId), false);
-        counters = recorded.counters;
+        const recorded = recordFailure(streaks, output.failure.stories.map((s) => s.shortId), output.failure.command);
+        streaks = recorded.streaks;
         newlyBlocked = recorded.newlyBlocked;
         updates.errorHistory = [...context.errorHistory, { ...output.failure, scope: `c${context.cycleSeq}` }].slice(-ERROR_HISTORY_LIMIT);
         enqueue.emit({
@@ -167,7 +168,7 @@ export const batchMachine = setup({
         });
       }
       if (output.type === 'ok') updates.cyclesCompleted = context.cyclesCompleted + 1;
-      updates.consecutiveErrors = counters;
+      updates.errorStreaks = streaks;
       if (output.type === 'failed') {
         updates.pendingBlocks = output.failure.stories.filter((s) => newlyBlocked.includes(s.shortId));
       }
@@ -201,7 +202,7 @@ export const batchMachine = setup({
     cyclesCompleted: 0,
     cycleSeq: 0,
     review: {},
-    consecutiveErrors: {},
+    errorStreaks: {},
     errorHistory: [],
     unexpectedReported: [],
     background: [],

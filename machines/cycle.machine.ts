@@ -10,6 +10,7 @@ import type { SprintStatus, StoryEntry } from './rules/sprint-status.js';
 import {
   errorMessage,
   type CommandFailure,
+  type CommandSuccess,
   type ControlEvent,
   type ControlMode,
   type ReviewProgress,
@@ -31,8 +32,8 @@ export interface CycleInput {
 
 export interface CycleCommon {
   review: Record<string, ReviewProgress>;
-  /** stories that had a successful command in this cycle (resets their consecutive errors) */
-  succeeded: string[];
+  /** commands that succeeded in this cycle, in order (they may end error streaks) */
+  successes: CommandSuccess[];
   unexpectedReported: string[];
 }
 
@@ -57,7 +58,7 @@ export interface CycleContext extends CycleInput {
   createStoryText: string;
   techSpecNeeded: boolean;
   storyIndex: number;
-  succeeded: string[];
+  successes: CommandSuccess[];
   failure: CommandFailure | null;
   error: string | null;
 }
@@ -138,7 +139,10 @@ export const cycleMachine = setup({
       },
     })),
     markSucceeded: assign({
-      succeeded: ({ context }, params: { shortIds: string[] }) => [...new Set([...context.succeeded, ...params.shortIds])],
+      successes: ({ context }, params: { command: string }) => [
+        ...context.successes,
+        { command: params.command, stories: context.stories.map((s) => s.shortId) },
+      ],
     }),
     assignCommandFailure: assign({
       failure: ({ context }, params: { output: CommandRunOutput; command: string }) => ({
@@ -172,7 +176,7 @@ export const cycleMachine = setup({
       const story = context.stories[context.storyIndex]!;
       return {
         review: { ...context.review, [story.shortId]: params.output.review },
-        succeeded: params.output.succeeded ? [...new Set([...context.succeeded, story.shortId])] : context.succeeded,
+        successes: [...context.successes, ...params.output.successes],
         storyIndex: context.storyIndex + 1,
       };
     }),
@@ -192,7 +196,7 @@ export const cycleMachine = setup({
     createStoryText: '',
     techSpecNeeded: false,
     storyIndex: 0,
-    succeeded: [],
+    successes: [],
     failure: null,
     error: null,
   }),
@@ -247,7 +251,7 @@ export const cycleMachine = setup({
                     target: 'finished',
                     actions: [
                       { type: 'assignCreateText', params: ({ event }) => ({ output: event.output }) },
-                      { type: 'markSucceeded', params: ({ context }) => ({ shortIds: context.stories.map((s) => s.shortId) }) },
+                      { type: 'markSucceeded', params: { command: 'create-story' } },
                     ],
                   },
                   {
@@ -275,7 +279,7 @@ export const cycleMachine = setup({
                   {
                     guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
                     target: 'finished',
-                    actions: { type: 'markSucceeded', params: ({ context }) => ({ shortIds: context.stories.map((s) => s.shortId) }) },
+                    actions: { type: 'markSucceeded', params: { command: 'story-discovery' } },
                   },
                   {
                     target: 'finished',
@@ -327,7 +331,7 @@ export const cycleMachine = setup({
           {
             guard: { type: 'reviewOk', params: ({ event }) => ({ output: event.output }) },
             target: 'routingAfterReview',
-            actions: { type: 'markSucceeded', params: ({ context }) => ({ shortIds: context.stories.map((s) => s.shortId) }) },
+            actions: { type: 'markSucceeded', params: { command: 'story-review-1' } },
           },
           {
             target: 'failed',
@@ -355,7 +359,7 @@ export const cycleMachine = setup({
           {
             guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
             target: 'techSpecReview',
-            actions: { type: 'markSucceeded', params: ({ context }) => ({ shortIds: context.stories.map((s) => s.shortId) }) },
+            actions: { type: 'markSucceeded', params: { command: 'create-tech-spec' } },
           },
           { target: 'failed', actions: { type: 'assignCommandFailure', params: ({ event }) => ({ output: event.output, command: 'create-tech-spec' }) } },
         ],
@@ -377,7 +381,7 @@ export const cycleMachine = setup({
           {
             guard: { type: 'reviewOk', params: ({ event }) => ({ output: event.output }) },
             target: 'developing',
-            actions: { type: 'markSucceeded', params: ({ context }) => ({ shortIds: context.stories.map((s) => s.shortId) }) },
+            actions: { type: 'markSucceeded', params: { command: 'tech-spec-review-1' } },
           },
           {
             target: 'failed',
@@ -487,7 +491,7 @@ export const cycleMachine = setup({
     error: { type: 'final', entry: 'emitCycleEnd', description: 'sprint-status could not be read or written.' },
   },
   output: ({ context }): CycleOutput => {
-    const common: CycleCommon = { review: context.review, succeeded: context.succeeded, unexpectedReported: context.unexpectedReported };
+    const common: CycleCommon = { review: context.review, successes: context.successes, unexpectedReported: context.unexpectedReported };
     if (context.error !== null) return { type: 'error', error: context.error, ...common };
     if (context.failure !== null) return { type: 'failed', failure: context.failure, ...common };
     if (context.complete !== null) return { type: 'complete', ...context.complete, ...common };

@@ -4,7 +4,7 @@ import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
 import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
 import { decideReviewLoop, parseCodeReview, reviewModel, type CodeReviewReport } from './rules/code-review.js';
 import type { SprintStatus } from './rules/sprint-status.js';
-import { errorMessage, type CommandFailure, type ControlEvent, type ControlMode, type ReviewProgress, type StoryRef, type WorkflowEmitted } from './types.js';
+import { errorMessage, type CommandFailure, type CommandSuccess, type ControlEvent, type ControlMode, type ReviewProgress, type StoryRef, type WorkflowEmitted } from './types.js';
 
 export interface StoryInput {
   story: StoryRef;
@@ -18,9 +18,9 @@ export interface StoryInput {
 export type StoryOutcome = 'done' | 'blocked' | 'skipped';
 
 export type StoryOutput =
-  | { type: 'ok'; outcome: StoryOutcome; review: ReviewProgress; succeeded: boolean }
-  | { type: 'failed'; failure: CommandFailure; review: ReviewProgress; succeeded: boolean }
-  | { type: 'error'; error: string; review: ReviewProgress; succeeded: boolean };
+  | { type: 'ok'; outcome: StoryOutcome; review: ReviewProgress; successes: CommandSuccess[] }
+  | { type: 'failed'; failure: CommandFailure; review: ReviewProgress; successes: CommandSuccess[] }
+  | { type: 'error'; error: string; review: ReviewProgress; successes: CommandSuccess[] };
 
 export interface WriteStoryStatusInput {
   key: string;
@@ -37,8 +37,8 @@ export interface StoryContext extends StoryInput {
   outcome: StoryOutcome | null;
   failure: CommandFailure | null;
   error: string | null;
-  /** a command of this story succeeded in this cycle: that resets its consecutive-error count */
-  succeeded: boolean;
+  /** commands of this story that succeeded in this cycle, in order */
+  successes: CommandSuccess[];
 }
 
 function failureOf(output: CommandRunOutput, command: string, story: StoryRef): CommandFailure {
@@ -83,7 +83,9 @@ export const storyMachine = setup({
       fileStatus: ({ context }, params: { status: SprintStatus }) =>
         params.status.stories.find((s) => s.key === context.story.key)?.status ?? null,
     }),
-    markSucceeded: assign({ succeeded: true }),
+    markSucceeded: assign({
+      successes: ({ context }, params: { command: string }) => [...context.successes, { command: params.command, stories: [context.story.shortId] }],
+    }),
     assignFailure: assign({ failure: (_, params: { failure: CommandFailure }) => params.failure }),
     assignError: assign({ error: (_, params: { error: string }) => params.error }),
     assignReport: assign({ report: (_, params: { output: CommandRunOutput }) => parseCodeReview(params.output.outcome.assistantText) }),
@@ -124,7 +126,7 @@ export const storyMachine = setup({
     outcome: null,
     failure: null,
     error: null,
-    succeeded: false,
+    successes: [],
   }),
   on: { CONTROL: { actions: ['assignControl', 'forwardControl'] } },
   initial: 'readingStatus',
@@ -157,7 +159,7 @@ export const storyMachine = setup({
           return { spec, runId: commandRunId(context.scope, spec), control: context.control };
         },
         onDone: [
-          { guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) }, target: 'codeReview', actions: 'markSucceeded' },
+          { guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) }, target: 'codeReview', actions: { type: 'markSucceeded', params: { command: 'dev-story' } } },
           {
             target: 'failed',
             actions: { type: 'assignFailure', params: ({ context, event }) => ({ failure: failureOf(event.output, 'dev-story', context.story) }) },
@@ -185,7 +187,10 @@ export const storyMachine = setup({
           {
             guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
             target: 'deciding',
-            actions: ['markSucceeded', { type: 'assignReport', params: ({ event }) => ({ output: event.output }) }],
+            actions: [
+              { type: 'markSucceeded', params: ({ context }) => ({ command: `code-review-${context.review.attempt}` }) },
+              { type: 'assignReport', params: ({ event }) => ({ output: event.output }) },
+            ],
           },
           {
             target: 'failed',
@@ -238,7 +243,7 @@ export const storyMachine = setup({
     error: { type: 'final', description: 'sprint-status could not be read or written: the batch cannot go on safely.' },
   },
   output: ({ context }): StoryOutput => {
-    const common = { review: context.review, succeeded: context.succeeded };
+    const common = { review: context.review, successes: context.successes };
     if (context.error !== null) return { type: 'error', error: context.error, ...common };
     if (context.failure !== null) return { type: 'failed', failure: context.failure, ...common };
     return { type: 'ok', outcome: context.outcome ?? 'skipped', ...common };

@@ -36,6 +36,12 @@ export interface CommandFailure {
   reason: string;
 }
 
+/** A command that succeeded for these stories: it ends their error streak if it was the one failing (rules/errors.ts). */
+export interface CommandSuccess {
+  command: string;
+  stories: string[];
+}
+
 /** Per-story code-review loop counters; they survive failed cycles and restarts (spec §3 Step 4, §5). */
 export interface ReviewProgress {
   /** the N the next code-review runs as */

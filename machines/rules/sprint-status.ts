@@ -1,5 +1,5 @@
 // sprint-status.yaml: reading it (spec §2), changing one story's status in place, and the template for a missing file.
-import { isAlias, isMap, isScalar, parseDocument, stringify, type Document, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, parseDocument, stringify, type Document, type YAMLMap } from 'yaml';
 import { parseStoryKey, type StoryKeyInfo } from './story-keys.js';
 
 export type StoryStatus = 'backlog' | 'ready-for-dev' | 'in-progress' | 'review' | 'done' | 'blocked';
@@ -111,7 +111,7 @@ function parseUnsafe(text: string, file: string): ParseSprintStatusResult {
 }
 
 type Located =
-  | { ok: true; doc: Document.Parsed; map: YAMLMap<unknown, unknown> | null; pair: Pair<unknown, unknown> | null }
+  | { ok: true; doc: Document.Parsed; map: YAMLMap<unknown, unknown> | null }
   | { ok: false; error: Omit<SprintStatusError, 'file'> };
 
 /**
@@ -136,10 +136,8 @@ function loadStatusMap(text: string): Located {
   if (pair === null) {
     return { ok: false, error: { line: 1, column: 1, reason: 'no development_status mapping in the file' } };
   }
-  if (isMap(pair.value)) return { ok: true, doc, map: pair.value, pair };
-  if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) {
-    return { ok: true, doc, map: null, pair };
-  }
+  if (isMap(pair.value)) return { ok: true, doc, map: pair.value };
+  if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) return { ok: true, doc, map: null };
   const valueNode = pair.value as { range?: [number, number, number] | null };
   const at = lineColumnOf(text, valueNode.range?.[0] ?? 0);
   return { ok: false, error: { line: at.line, column: at.col, reason: 'development_status is not a mapping' } };
@@ -216,7 +214,7 @@ export function setStoryStatus(text: string, key: string, status: 'done' | 'bloc
   return text.slice(0, start) + replacement + text.slice(end);
 }
 
-/** The offset of the `:` that ends an implicit key, skipping blanks and a closing quote already consumed. */
+/** The offset of the `:` after a key's source (only blanks may come between); -1 when there is none. */
 function findColon(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const c = text[i];

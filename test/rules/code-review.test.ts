@@ -354,3 +354,47 @@ describe('hostile input', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('worked examples of docs/error-pattern.md', () => {
+  const attempts = [
+    `Reviewed story 2a-1.
+
+## 🔴 CRITICAL ISSUES
+- Task 3 marked [x] but \`scanSessions()\` is never called (src/scanner.ts:88)
+
+## 🟡 MEDIUM ISSUES
+1. **[MEDIUM]** Unused import \`fs\` in src/index.ts:3 → Fixed: removed
+2. Error from readdir swallowed in src/scanner.ts:40
+
+HIGHEST SEVERITY: CRITICAL
+Issues: 1 CRITICAL, 0 HIGH, 2 MEDIUM, 0 LOW`,
+    `Second pass.
+- [CRITICAL] scanSessions() still never called - task 3 is marked done (src/scanner.ts line 91)
+- [MEDIUM] readdir error swallowed in src/scanner.ts:42
+- [LOW] Typo in README.md
+
+HIGHEST SEVERITY: CRITICAL
+Issues: 1 CRITICAL, 0 HIGH, 1 MEDIUM, 1 LOW`,
+    `| Severity | Issue | File |
+|---|---|---|
+| CRITICAL | Task 3 marked complete but scanSessions is never called | src/scanner.ts:95 |
+| MEDIUM | Swallowed readdir error | src/scanner.ts:44 |
+
+HIGHEST SEVERITY: CRITICAL
+Issues: 1 CRITICAL, 0 HIGH, 1 MEDIUM, 0 LOW`,
+  ];
+  const patterns = attempts.map((t) => parseCodeReview(t).pattern);
+
+  it('gives the documented patterns', () => {
+    expect(patterns).toEqual([
+      'issues: 1 CRITICAL, 0 HIGH, 2 MEDIUM, 0 LOW; highest: CRITICAL\n- CRITICAL task marked x but scansessions is never called src/scanner.ts\n- MEDIUM error from readdir swallowed in src/scanner.ts\n- MEDIUM unused import fs in src/index.ts',
+      'issues: 1 CRITICAL, 0 HIGH, 1 MEDIUM, 1 LOW; highest: CRITICAL\n- CRITICAL scansessions still never called task is marked done src/scanner.ts\n- MEDIUM readdir error swallowed in src/scanner.ts\n- LOW typo in readme.md',
+      'issues: 1 CRITICAL, 0 HIGH, 1 MEDIUM, 0 LOW; highest: CRITICAL\n- CRITICAL task marked complete but scansessions is never called src/scanner.ts\n- MEDIUM swallowed readdir error src/scanner.ts',
+    ]);
+  });
+
+  it('blocks the third attempt as a repeated error pattern', () => {
+    expect(decideReviewLoop(3, patterns, parseCodeReview(attempts[2] ?? ''))).toEqual({ action: 'blocked', reason: 'repeated-error-pattern' });
+    expect(decideReviewLoop(2, patterns.slice(0, 2), parseCodeReview(attempts[1] ?? ''))).toEqual({ action: 'retry', nextAttempt: 3 });
+  });
+});

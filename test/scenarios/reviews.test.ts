@@ -1,8 +1,8 @@
 // Scenario tests (real simulated-CLI children): tech-spec decisions, critical issues in both reviews, the four loop exits.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mainFlow, runBatch, type ScenarioRun } from '../support/scenario.js';
+import { mainFlow, runBatch, type BatchRun, type ScenarioRun } from '../support/scenario.js';
 
-let run: ScenarioRun | null = null;
+let run: BatchRun | null = null;
 afterEach(async () => {
   await run?.cleanup();
   run = null;

@@ -124,8 +124,10 @@ export function startRunner(root: string, options: Partial<SprintRunnerOptions> 
   };
 }
 
+export type BatchRun = ScenarioRun & { output: BatchOutput };
+
 /** Runs one whole batch and waits for its end. */
-export async function runBatch(setup: ProjectSetup, cycles: MaxCycles, options: Partial<SprintRunnerOptions> = {}) {
+export async function runBatch(setup: ProjectSetup, cycles: MaxCycles, options: Partial<SprintRunnerOptions> = {}): Promise<BatchRun> {
   const run = startRunner(makeProject(setup), options);
   await run.runner.start({ cycles });
   const output: BatchOutput = await run.runner.done();
