@@ -1,7 +1,7 @@
 // The batch: Step 0 project context, cycles until the count or the sprint is done, Step 5 error counting, Step 6, background tasks.
 import { assign, emit, enqueueActions, fromPromise, setup, spawnChild } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
-import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
+import { buildCommandSpec, childrenOf, commandRunId, commandRunInput } from './command-spec.js';
 import { cycleMachine, type CycleOutput } from './cycle.machine.js';
 import type { BackgroundStartEvent } from './review.machine.js';
 import type { WriteStoryStatusInput } from './story.machine.js';
@@ -258,10 +258,7 @@ export const batchMachine = setup({
       invoke: {
         id: 'projectContext',
         src: 'commandRun',
-        input: ({ context }) => {
-          const spec = buildCommandSpec({ kind: 'project-context', stories: [], implementationArtifacts: context.implementationArtifacts });
-          return { spec, runId: commandRunId('batch', spec), control: context.control };
-        },
+        input: ({ context }) => commandRunInput({ ...context, scope: 'batch' }, { kind: 'project-context', stories: [] }),
         onDone: [
           { guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) }, target: 'cycling' },
           {

@@ -2,6 +2,7 @@
 import type { AnyActorRef } from 'xstate';
 import { commandVariables } from './rules/selection.js';
 import type { CommandKind } from './project/layout.js';
+import type { CommandRunInput } from './command.machine.js';
 import type { CommandSpec, ControlMode, StoryRef } from './types.js';
 
 export interface CommandSpecOptions {
@@ -41,6 +42,20 @@ export function buildCommandSpec(options: CommandSpecOptions): CommandSpec {
     reviewAttempt: options.reviewAttempt ?? null,
     variables: commandVariables(stories.map((s) => ({ ...s, storyNumber: 0 })), command, options.implementationArtifacts, extra),
   };
+}
+
+/** What a machine that runs commands knows about where it runs them. */
+export interface CommandOwner {
+  /** prefixes run ids: which cycle (or `batch`) this is */
+  scope: string;
+  control: ControlMode;
+  implementationArtifacts: string;
+}
+
+/** The input of a commandRun child: the spec, its run id, and the control mode it starts under. */
+export function commandRunInput(owner: CommandOwner, options: Omit<CommandSpecOptions, 'implementationArtifacts'>): CommandRunInput {
+  const spec = buildCommandSpec({ ...options, implementationArtifacts: owner.implementationArtifacts });
+  return { spec, runId: commandRunId(owner.scope, spec), control: owner.control };
 }
 
 /** Unique, stable id of one command step; attempts after an interruption share it. */

@@ -1,8 +1,8 @@
 // One cycle: Step 1 selection and pairing, the entry step, Steps 2, 2b, 3, 3b, 4 per story, and the 4c batch commit.
 import { assign, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
-import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
-import { reviewMachine, type BackgroundStartEvent, type ReviewOutput } from './review.machine.js';
+import { childrenOf, commandRunInput } from './command-spec.js';
+import { reviewMachine, type BackgroundStartEvent, type ReviewInput, type ReviewOutput, type ReviewType } from './review.machine.js';
 import { storyMachine, type StoryOutput } from './story.machine.js';
 import { parseTechSpecDecisions } from './rules/markers.js';
 import { selectCycle, type EntryStep } from './rules/selection.js';
@@ -152,7 +152,10 @@ export const cycleMachine = setup({
         reason: params.output.outcome.failure ?? 'unknown',
       }),
     }),
-    assignFailure: assign({ failure: (_, params: { failure: CommandFailure }) => params.failure }),
+    /** the review and story machines report their failure in their output */
+    assignOutputFailure: assign({
+      failure: ({ context }, params: { output: { type: string; failure?: CommandFailure } }) => params.output.failure ?? context.failure,
+    }),
     assignError: assign({ error: (_, params: { error: string }) => params.error }),
     assignCreateText: assign({ createStoryText: (_, params: { output: CommandRunOutput }) => params.output.outcome.assistantText }),
     decideTechSpec: enqueueActions(({ context, enqueue }) => {
@@ -234,63 +237,8 @@ export const cycleMachine = setup({
       description: 'Step 2: create-story and story-discovery run in parallel on all the cycle\'s stories; both are awaited.',
       type: 'parallel',
       states: {
-        createStory: {
-          initial: 'running',
-          states: {
-            running: {
-              invoke: {
-                id: 'createStory',
-                src: 'commandRun',
-                input: ({ context }) => {
-                  const spec = buildCommandSpec({ kind: 'create-story', stories: context.stories, implementationArtifacts: context.implementationArtifacts });
-                  return { spec, runId: commandRunId(context.scope, spec), control: context.control };
-                },
-                onDone: [
-                  {
-                    guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
-                    target: 'finished',
-                    actions: [
-                      { type: 'assignCreateText', params: ({ event }) => ({ output: event.output }) },
-                      { type: 'markSucceeded', params: { command: 'create-story' } },
-                    ],
-                  },
-                  {
-                    target: 'finished',
-                    actions: { type: 'assignCommandFailure', params: ({ event }) => ({ output: event.output, command: 'create-story' }) },
-                  },
-                ],
-              },
-            },
-            finished: { type: 'final' },
-          },
-        },
-        storyDiscovery: {
-          initial: 'running',
-          states: {
-            running: {
-              invoke: {
-                id: 'storyDiscovery',
-                src: 'commandRun',
-                input: ({ context }) => {
-                  const spec = buildCommandSpec({ kind: 'story-discovery', stories: context.stories, implementationArtifacts: context.implementationArtifacts });
-                  return { spec, runId: commandRunId(context.scope, spec), control: context.control };
-                },
-                onDone: [
-                  {
-                    guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
-                    target: 'finished',
-                    actions: { type: 'markSucceeded', params: { command: 'story-discovery' } },
-                  },
-                  {
-                    target: 'finished',
-                    actions: { type: 'assignCommandFailure', params: ({ event }) => ({ output: event.output, command: 'story-discovery' }) },
-                  },
-                ],
-              },
-            },
-            finished: { type: 'final' },
-          },
-        },
+        createStory: createRegion('createStory', 'create-story'),
+        storyDiscovery: createRegion('storyDiscovery', 'story-discovery'),
       },
       onDone: [{ guard: 'hasFailure', target: 'failed' }, { target: 'injectingContext' }],
     },
@@ -317,31 +265,7 @@ export const cycleMachine = setup({
     },
     storyReview: {
       description: 'Step 2b: story-review-1, then maybe the background chain.',
-      invoke: {
-        id: 'storyReview',
-        src: 'review',
-        input: ({ context }) => ({
-          reviewType: 'story-review' as const,
-          stories: context.stories,
-          control: context.control,
-          scope: context.scope,
-          implementationArtifacts: context.implementationArtifacts,
-        }),
-        onDone: [
-          {
-            guard: { type: 'reviewOk', params: ({ event }) => ({ output: event.output }) },
-            target: 'routingAfterReview',
-            actions: { type: 'markSucceeded', params: { command: 'story-review-1' } },
-          },
-          {
-            target: 'failed',
-            actions: {
-              type: 'assignFailure',
-              params: ({ event }) => ({ failure: (event.output as Extract<ReviewOutput, { type: 'failed' }>).failure }),
-            },
-          },
-        ],
-      },
+      invoke: reviewStep('story-review', 'routingAfterReview'),
     },
     routingAfterReview: {
       always: [{ guard: 'techSpecNeeded', target: 'techSpec' }, { target: 'developing' }],
@@ -351,10 +275,7 @@ export const cycleMachine = setup({
       invoke: {
         id: 'createTechSpec',
         src: 'commandRun',
-        input: ({ context }) => {
-          const spec = buildCommandSpec({ kind: 'create-tech-spec', stories: context.stories, implementationArtifacts: context.implementationArtifacts });
-          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
-        },
+        input: ({ context }) => commandRunInput(context, { kind: 'create-tech-spec', stories: context.stories }),
         onDone: [
           {
             guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
@@ -367,31 +288,7 @@ export const cycleMachine = setup({
     },
     techSpecReview: {
       description: 'Step 3b: tech-spec-review-1, then maybe the background chain; always on to Step 4.',
-      invoke: {
-        id: 'techSpecReview',
-        src: 'review',
-        input: ({ context }) => ({
-          reviewType: 'tech-spec-review' as const,
-          stories: context.stories,
-          control: context.control,
-          scope: context.scope,
-          implementationArtifacts: context.implementationArtifacts,
-        }),
-        onDone: [
-          {
-            guard: { type: 'reviewOk', params: ({ event }) => ({ output: event.output }) },
-            target: 'developing',
-            actions: { type: 'markSucceeded', params: { command: 'tech-spec-review-1' } },
-          },
-          {
-            target: 'failed',
-            actions: {
-              type: 'assignFailure',
-              params: ({ event }) => ({ failure: (event.output as Extract<ReviewOutput, { type: 'failed' }>).failure }),
-            },
-          },
-        ],
-      },
+      invoke: reviewStep('tech-spec-review', 'developing'),
     },
     developing: {
       description: 'Step 4: each story in order, one after the other.',
@@ -425,10 +322,7 @@ export const cycleMachine = setup({
                 target: '#cycle.failed',
                 actions: [
                   { type: 'recordStory', params: ({ event }) => ({ output: event.output }) },
-                  {
-                    type: 'assignFailure',
-                    params: ({ event }) => ({ failure: (event.output as Extract<StoryOutput, { type: 'failed' }>).failure }),
-                  },
+                  { type: 'assignOutputFailure', params: ({ event }) => ({ output: event.output }) },
                 ],
               },
               {
@@ -466,10 +360,7 @@ export const cycleMachine = setup({
       invoke: {
         id: 'batchCommit',
         src: 'commandRun',
-        input: ({ context }) => {
-          const spec = buildCommandSpec({ kind: 'batch-commit', stories: context.commitStories, implementationArtifacts: context.implementationArtifacts });
-          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
-        },
+        input: ({ context }) => commandRunInput(context, { kind: 'batch-commit', stories: context.commitStories }),
         onDone: [
           { guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) }, target: 'counted' },
           {
@@ -498,6 +389,73 @@ export const cycleMachine = setup({
     return { type: 'ok', ...common };
   },
 });
+
+/**
+ * One of Step 2's two parallel commands. A failure is recorded and the region still finishes, so the
+ * other command is awaited too before the cycle fails.
+ */
+function createRegion(id: string, kind: 'create-story' | 'story-discovery') {
+  const onOk =
+    kind === 'create-story'
+      ? [
+          { type: 'assignCreateText' as const, params: ({ event }: { event: { output: CommandRunOutput } }) => ({ output: event.output }) },
+          { type: 'markSucceeded' as const, params: { command: kind } },
+        ]
+      : [{ type: 'markSucceeded' as const, params: { command: kind } }];
+  return {
+    initial: 'running' as const,
+    states: {
+      running: {
+        invoke: {
+          id,
+          src: 'commandRun' as const,
+          input: ({ context }: { context: CycleContext }) => commandRunInput(context, { kind, stories: context.stories }),
+          onDone: [
+            {
+              guard: { type: 'commandOk' as const, params: ({ event }: { event: { output: CommandRunOutput } }) => ({ output: event.output }) },
+              target: 'finished',
+              actions: onOk,
+            },
+            {
+              target: 'finished',
+              actions: {
+                type: 'assignCommandFailure' as const,
+                params: ({ event }: { event: { output: CommandRunOutput } }) => ({ output: event.output, command: kind }),
+              },
+            },
+          ],
+        },
+      },
+      finished: { type: 'final' as const },
+    },
+  };
+}
+
+/** Steps 2b and 3b: the review machine on all the cycle's stories; a failed review fails the cycle. */
+function reviewStep(reviewType: ReviewType, next: 'routingAfterReview' | 'developing') {
+  return {
+    id: reviewType === 'story-review' ? 'storyReview' : 'techSpecReview',
+    src: 'review' as const,
+    input: ({ context }: { context: CycleContext }): ReviewInput => ({
+      reviewType,
+      stories: context.stories,
+      control: context.control,
+      scope: context.scope,
+      implementationArtifacts: context.implementationArtifacts,
+    }),
+    onDone: [
+      {
+        guard: { type: 'reviewOk' as const, params: ({ event }: { event: { output: ReviewOutput } }) => ({ output: event.output }) },
+        target: next,
+        actions: { type: 'markSucceeded' as const, params: { command: `${reviewType}-1` } },
+      },
+      {
+        target: 'failed' as const,
+        actions: { type: 'assignOutputFailure' as const, params: ({ event }: { event: { output: ReviewOutput } }) => ({ output: event.output }) },
+      },
+    ],
+  };
+}
 
 function completedStories(stories: readonly StoryRef[], status: SprintStatus): StoryRef[] {
   return stories.filter((s) => status.stories.find((e) => e.key === s.key)?.status !== 'blocked');

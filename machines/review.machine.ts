@@ -1,7 +1,7 @@
 // Steps 2b / 3b: review-1 on all the cycle's stories, then fork the background review chain when it found critical issues.
 import { assign, enqueueActions, emit, sendParent, setup } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
-import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
+import { buildCommandSpec, childrenOf, commandRunInput } from './command-spec.js';
 import { parseCriticalIssues } from './rules/markers.js';
 import type { CommandFailure, CommandSpec, ControlEvent, ControlMode, StoryRef, WorkflowEmitted } from './types.js';
 
@@ -91,15 +91,7 @@ export const reviewMachine = setup({
       invoke: {
         id: 'review1',
         src: 'commandRun',
-        input: ({ context }) => {
-          const spec = buildCommandSpec({
-            kind: context.reviewType,
-            stories: context.stories,
-            implementationArtifacts: context.implementationArtifacts,
-            reviewAttempt: 1,
-          });
-          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
-        },
+        input: ({ context }) => commandRunInput(context, { kind: context.reviewType, stories: context.stories, reviewAttempt: 1 }),
         onDone: [
           {
             guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },

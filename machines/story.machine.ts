@@ -1,7 +1,7 @@
 // Step 4 for one story: dev-story unless already in review, then the code-review loop with its four exit rules.
 import { assign, enqueueActions, emit, fromPromise, setup } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
-import { buildCommandSpec, commandRunId, childrenOf } from './command-spec.js';
+import { childrenOf, commandRunInput } from './command-spec.js';
 import { decideReviewLoop, parseCodeReview, reviewModel, type CodeReviewReport } from './rules/code-review.js';
 import type { SprintStatus } from './rules/sprint-status.js';
 import { errorMessage, type CommandFailure, type CommandSuccess, type ControlEvent, type ControlMode, type ReviewProgress, type StoryRef, type WorkflowEmitted } from './types.js';
@@ -154,10 +154,7 @@ export const storyMachine = setup({
       invoke: {
         id: 'devStory',
         src: 'commandRun',
-        input: ({ context }) => {
-          const spec = buildCommandSpec({ kind: 'dev-story', stories: [context.story], implementationArtifacts: context.implementationArtifacts });
-          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
-        },
+        input: ({ context }) => commandRunInput(context, { kind: 'dev-story', stories: [context.story] }),
         onDone: [
           { guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) }, target: 'codeReview', actions: { type: 'markSucceeded', params: { command: 'dev-story' } } },
           {
@@ -172,17 +169,13 @@ export const storyMachine = setup({
       invoke: {
         id: 'codeReview',
         src: 'commandRun',
-        input: ({ context }) => {
-          const attempt = context.review.attempt;
-          const spec = buildCommandSpec({
+        input: ({ context }) =>
+          commandRunInput(context, {
             kind: 'code-review',
             stories: [context.story],
-            implementationArtifacts: context.implementationArtifacts,
-            reviewAttempt: attempt,
-            model: reviewModel(attempt),
-          });
-          return { spec, runId: commandRunId(context.scope, spec), control: context.control };
-        },
+            reviewAttempt: context.review.attempt,
+            model: reviewModel(context.review.attempt),
+          }),
         onDone: [
           {
             guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },

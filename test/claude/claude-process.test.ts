@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runClaudeProcess } from '../../machines/claude/claude-process.js';
 import { isAlive, listDescendants, readProcessStartTime } from '../../machines/claude/process-tree.js';
 import type { ClaudeProcessMessage, ClaudeProcessOptions, CommandOutcome } from '../../machines/claude/types.js';
+import { waitFor } from '../support/wait.js';
 
 const FAKE_CLAUDE = fileURLToPath(new URL('./bin/fake-claude.mjs', import.meta.url));
 
@@ -60,15 +61,6 @@ const run = (scenario: string, extra: Partial<ClaudeProcessOptions> = {}, extraA
 const ofType = <T extends ClaudeProcessMessage['type']>(messages: ClaudeProcessMessage[], type: T) =>
   messages.filter((m): m is Extract<ClaudeProcessMessage, { type: T }> => m.type === type);
 
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function readPidFile(path: string): number | null {
   if (!existsSync(path)) return null;

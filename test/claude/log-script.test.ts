@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLogScriptCall, shellSplit, splitCommands } from '../../machines/claude/log-script.js';
 import type { TaskEvent } from '../../machines/claude/types.js';
-import { mutate, prng } from './fuzz.js';
+import { mutate, prng } from '../support/fuzz.js';
 
 const orch = (taskId: string, status: 'start' | 'end', message = '', over: Partial<TaskEvent> = {}): TaskEvent => ({
   epic: '2', story: '2-3', command: 'dev-story', taskId, status, message, form: 'orchestrator', ...over,

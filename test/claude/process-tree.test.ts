@@ -13,6 +13,7 @@ import {
   ProcessTreeTracker,
   readProcessStartTime,
 } from '../../machines/claude/process-tree.js';
+import { waitFor } from '../support/wait.js';
 
 const TREE_SCRIPT = fileURLToPath(new URL('./bin/tree.mjs', import.meta.url));
 
@@ -35,15 +36,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function readRoles(pidFile: string): Map<string, number> {
   if (!existsSync(pidFile)) return new Map();

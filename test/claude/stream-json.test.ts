@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseStreamLine } from '../../machines/claude/stream-json.js';
 import type { StreamMessage } from '../../machines/claude/types.js';
-import { mutate, prng } from './fuzz.js';
+import { mutate, prng } from '../support/fuzz.js';
 
 const CAPTURES = '/work/shared/captures';
 

@@ -89,7 +89,7 @@ describe('review machine model', () => {
     const finals = paths.filter((p) => p.state.status === 'done');
     expect(finals.length).toBeGreaterThanOrEqual(2);
     for (const path of paths.filter((p) => p.steps.length > 0 && p.state.status === 'done')) {
-      const last = path.steps[path.steps.length - 1]!.event as { output: { type: string; outcome: { assistantText: string } } };
+      const last = path.steps[path.steps.length - 1]!.event as unknown as { output: { type: string; outcome: { assistantText: string } } };
       const output = path.state.output!;
       if (last.output.type !== 'ok') {
         expect(output).toMatchObject({ type: 'failed', failure: { command: 'story-review-1', stories: [STORY_A, STORY_B] } });
@@ -229,10 +229,11 @@ describe('batch machine model', () => {
     });
     expectStates(paths, ['preflight', 'projectContext', 'generatingContext', 'cycling', 'blocking', 'completed', 'failed']);
     for (const path of paths.filter((p) => p.state.status === 'done')) {
-      const { context, output } = path.state;
+      const { context } = path.state;
+      const output = path.state.output!;
       if (output.type === 'error') continue;
       expect(context.background.every((t: { status: string }) => t.status !== 'running')).toBe(true);
-      const lastCycle = [...path.steps].reverse().find((s) => s.event.type === 'xstate.done.actor.cycle')!.event as { output: CycleOutput };
+      const lastCycle = [...path.steps].reverse().find((s) => (s.event.type as string) === 'xstate.done.actor.cycle')!.event as unknown as { output: CycleOutput };
       if (lastCycle.output.type === 'complete') expect(output.message).toBe('Sprint complete: 2 done, 0 blocked');
       else expect(context.cyclesCompleted).toBe(maxCycles);
     }
@@ -250,7 +251,7 @@ describe('batch machine model', () => {
         if (!step.state.matches('blocking')) continue;
         const failures = path.steps.slice(0, path.steps.indexOf(step) + 1).filter((s) => (s.event as { output?: { type: string } }).output?.type === 'failed');
         expect(failures.length).toBeGreaterThanOrEqual(3);
-        expect(step.state.context.errorStreaks['1-1'].count).toBe(3);
+        expect(step.state.context.errorStreaks['1-1']?.count).toBe(3);
       }
     }
     expect(paths.some((p) => p.steps.some((s) => s.state.matches('blocking')))).toBe(true);

@@ -12,7 +12,7 @@ import {
   UNPARSED_PATTERN,
   type CodeReviewReport,
 } from '../../machines/rules/code-review.js';
-import { fuzzStrings } from './fuzz.js';
+import { fuzzStrings } from '../support/fuzz.js';
 
 const counts = (critical: number, high: number, medium: number, low: number) => ({ critical, high, medium, low });
 

@@ -1,7 +1,7 @@
 // Table tests for the tech-spec decision markers (Step 2) and story-review critical-issue markers (Step 2b/3b).
 import { describe, expect, it } from 'vitest';
 import { idPositions, parseCriticalIssues, parseTechSpecDecisions } from '../../machines/rules/markers.js';
-import { fuzzStrings } from './fuzz.js';
+import { fuzzStrings } from '../support/fuzz.js';
 
 const R = '[TECH-SPEC-DECISION: REQUIRED]';
 const S = '[TECH-SPEC-DECISION: SKIP]';

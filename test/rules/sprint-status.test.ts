@@ -7,7 +7,7 @@ import {
   type SprintStatus,
   type StoryEntry,
 } from '../../machines/rules/sprint-status.js';
-import { fuzzStrings } from './fuzz.js';
+import { fuzzStrings } from '../support/fuzz.js';
 
 const SAMPLE = `# generated: 2025-01-10
 # project: demo

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive } from '../../machines/claude/process-tree.js';
 import { mainFlow, makeProject, startRunner, type ScenarioRun } from '../support/scenario.js';
+import { waitFor } from '../support/wait.js';
 
 let run: ScenarioRun | null = null;
 afterEach(async () => {
@@ -9,15 +10,6 @@ afterEach(async () => {
   run = null;
 });
 
-async function waitFor<T>(probe: () => T | undefined | null | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('stop', () => {
   it('ends the whole tree of a running command, including a grandchild in its own session, and resume runs it again', async () => {

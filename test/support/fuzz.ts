@@ -1,4 +1,4 @@
-// Seeded PRNG and input mutators shared by the bounded fuzz tests.
+// Seeded random input for the bounded fuzz tests: the same seed gives the same inputs on every run.
 
 /** mulberry32: tiny, seeded, good enough to spread inputs */
 export function prng(seed: number): () => number {
@@ -36,4 +36,24 @@ export function mutate(random: () => number, base: string, alphabet: string): st
       return base.slice(at) + base.slice(0, at); // rotated
     }
   }
+}
+
+/** Strings mixing the given fragments (markers, keys, YAML syntax) with random characters and line breaks. */
+export function fuzzStrings(seed: number, count: number, fragments: readonly string[]): string[] {
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const alphabet = ' \t\n\r\n:-_*#|[](){}"\'`.,0123456789abcXYZ\u00e9\u{1F534}\u0000\\/&!?>%@';
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const parts: string[] = [];
+    const n = Math.floor(random() * 40);
+    for (let j = 0; j < n; j++) {
+      const r = random();
+      if (r < 0.45) parts.push(pick(fragments));
+      else if (r < 0.9) parts.push(pick([...alphabet]));
+      else parts.push(String(Math.floor(random() * 1e6)));
+    }
+    out.push(parts.join(''));
+  }
+  return out;
 }
