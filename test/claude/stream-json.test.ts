@@ -1,11 +1,12 @@
 // Checks stream-json parsing against the real CLI captures and a table of hand-made lines.
 import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseStreamLine } from '../../machines/claude/stream-json.js';
 import type { StreamMessage } from '../../machines/claude/types.js';
 import { mutate, prng } from '../support/fuzz.js';
 
-const CAPTURES = '/work/shared/captures';
+const CAPTURES = fileURLToPath(new URL('../../fixtures/captures', import.meta.url));
 
 function parseCapture(file: string): StreamMessage[] {
   return readFileSync(`${CAPTURES}/${file}`, 'utf8')
