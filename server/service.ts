@@ -1,0 +1,69 @@
+// What the HTTP/WebSocket server needs from the runtime: the contract between server/ and the durable runner.
+
+/** The batch status the dashboard shows (issue 3: GET /api/state). */
+export type ApiStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
+
+/** One event as stored in SQLite and sent on the WebSocket: `id` is strictly increasing. */
+export interface StoredEvent {
+  id: number;
+  type: string;
+  ts: number;
+  payload: unknown;
+}
+
+export interface ApiState {
+  status: ApiStatus;
+  batch: {
+    id: number;
+    startedAt: string;
+    endedAt: string | null;
+    maxCycles: number | 'all';
+    cyclesCompleted: number;
+    message: string | null;
+    costUsd: number;
+  } | null;
+  /** `cycle n/max`: the cycle running now (cycles completed + 1) and the batch's maximum */
+  cycle: { current: number; max: number | 'all' } | null;
+  currentStory: { key: string; shortId: string; epicId: string } | null;
+  currentCommand: { id: number; command: string; stories: string[]; attempt: number; model: string | null; startedAt: string } | null;
+  /** the task phase the current command last reported, with its place in the taxonomy (3/5) */
+  currentTask: { taskId: string; status: 'start' | 'end'; index: number | null; total: number | null; message: string } | null;
+  background: { key: string; command: string; stories: string[]; status: string; startedAt: string }[];
+  /** the id of the newest stored event: a client can subscribe from here */
+  lastEventId: number;
+}
+
+/** A 4xx the API maps to a status code, with a message for the JSON body. */
+export class ServiceError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409 | 422,
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
+
+export interface SprintService {
+  state(): Promise<ApiState>;
+  /** throws ServiceError(409) while a batch is active, ServiceError(400) for a bad count */
+  start(cycles: number | 'all'): Promise<void>;
+  /** resumes a paused, stopped or interrupted batch; 409 when there is none */
+  resume(): Promise<void>;
+  pause(): Promise<void>;
+  /** resolves once every child process tree is gone */
+  stop(): Promise<void>;
+  /** live events, in id order, each exactly once, as they are stored */
+  subscribe(listener: (event: StoredEvent) => void): () => void;
+  eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]>;
+  batches(): Promise<unknown[]>;
+  stories(): Promise<unknown[]>;
+  commands(filter: { story?: string }): Promise<unknown[]>;
+  /** the parsed sprint-status (epics and stories in file order) */
+  sprintStatus(): Promise<unknown>;
+  /** story key -> the text under `## Story` in its story file */
+  storyDescriptions(): Promise<Record<string, string>>;
+  taxonomy(): Promise<unknown>;
+  /** the machine definitions for the inspector (JSON of each machine's definition) */
+  machines(): Promise<unknown>;
+}
