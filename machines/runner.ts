@@ -1,5 +1,5 @@
 // createSprintRunner: the public API that starts, steers and observes one batch on one BMAD project.
-import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
 import {
   checkClaudeSettings,
   createClaudeCommandActor,
@@ -13,7 +13,8 @@ import {
   readSprintStatusFile,
   writeStoryStatusFile,
 } from './actors/sprint-files.js';
-import type { BatchOutput, MaxCycles } from './batch.machine.js';
+import type { BatchInput, BatchOutput, MaxCycles } from './batch.machine.js';
+import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './persistence.js';
 import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy } from './project/layout.js';
 import type { ControlMode, WorkflowEmitted } from './types.js';
 import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
@@ -30,14 +31,14 @@ export interface SprintRunnerOptions {
   resultGraceMs?: number;
   idleTimeoutMs?: number;
   totalTimeoutMs?: number;
+  /** where events and snapshots are kept (db/store.ts); without one, nothing survives the process */
+  store?: RunStore;
 }
 
-export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'completed' | 'error';
+export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
 
-/** Every event a subscriber sees: the spec's event types plus `state` when the batch status changes. */
-export type RunnerEvent =
-  | (WorkflowEmitted & { ts: number })
-  | { type: 'state'; ts: number; payload: { status: BatchStatus } };
+/** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state`. */
+export type RunnerEvent = (WorkflowEmitted | { type: 'state'; payload: { status: BatchStatus } }) & { id: number; ts: number };
 
 export type RunnerListener = (event: RunnerEvent) => void;
 
@@ -46,14 +47,17 @@ export interface SprintRunner {
   /** Starts a batch; rejects only when the project itself cannot be found. Everything later is an event. */
   start(options?: { cycles?: MaxCycles }): Promise<void>;
   pause(): void;
-  resume(): void;
+  /** Resumes a paused or stopped batch, or restores a stopped or interrupted one from the store. */
+  resume(): Promise<void>;
   /** Ends every running child's whole tree; resolves when none is left. The batch stays resumable. */
   stop(): Promise<void>;
   status(): BatchStatus;
+  /** the store's id of the batch this runner drives, once there is one */
+  batchId(): number | null;
   subscribe(listener: RunnerListener): () => void;
   /** The batch's final output: resolves when it ends (completed or error). */
   done(): Promise<BatchOutput>;
-  /** Stops everything, waits for the children to be gone, and releases the runner. */
+  /** Stops everything (recording it as stopped, so it can be resumed), waits for the children, releases the runner. */
   close(): Promise<void>;
   /** PIDs of children alive right now (for tests and the dashboard). */
   livePids(): number[];
@@ -68,9 +72,21 @@ export function validateCycles(cycles: unknown): MaxCycles {
   throw new Error(`cycles must be a whole number of at least 1, or "all" (got ${JSON.stringify(cycles)})`);
 }
 
+/** Without a database, events still get increasing ids, and nothing survives the process. */
+function memoryStore(): RunStore {
+  let nextId = 1;
+  let batches = 0;
+  return {
+    beginBatch: () => ++batches,
+    commit: (_, events) => events.map((event) => ({ ...event, id: nextId++ })),
+    resumable: () => null,
+  };
+}
+
 export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const registry = new ProcessRegistry();
   const listeners = new Set<RunnerListener>();
+  const store = options.store ?? memoryStore();
   const settings: ClaudeSettings = {
     bin: options.claudeBin ?? 'claude',
     permissionMode: options.permissionMode ?? 'bypassPermissions',
@@ -84,11 +100,15 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   layout.catch(() => undefined);
 
   let actor: Actor<WorkflowMachine> | null = null;
+  let batchId: number | null = null;
   let control: ControlMode = 'run';
-  let lastStatus: BatchStatus = 'idle';
   let finished: BatchOutput | null = null;
   let resolveDone: ((output: BatchOutput) => void) | null = null;
   let donePromise: Promise<BatchOutput> | null = null;
+  const initiallyResumable = store.resumable();
+  let lastStatus: BatchStatus = initiallyResumable?.status === 'stopped' ? 'stopped' : initiallyResumable ? 'interrupted' : 'idle';
+  /** events emitted since the last commit: the store writes them with the snapshot of the transition */
+  let pending: { type: string; ts: number; payload: unknown }[] = [];
 
   const publish = (event: RunnerEvent) => {
     for (const listener of listeners) {
@@ -100,9 +120,20 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     }
   };
 
+  const commit = (withSnapshot: boolean) => {
+    if (batchId === null || (pending.length === 0 && !withSnapshot)) return;
+    const events = pending;
+    pending = [];
+    // Stopping the actor itself (close) yields a `stopped` snapshot without children: never persist that
+    // over the last real one, or the batch could not resume.
+    const live = withSnapshot && actor && actor.getSnapshot().status !== 'stopped';
+    const snapshot = live ? actor!.getPersistedSnapshot() : null;
+    for (const stored of store.commit(batchId, events, snapshot)) publish(stored as RunnerEvent);
+  };
+
   const computeStatus = (): BatchStatus => {
     if (finished) return finished.type === 'ok' ? 'completed' : 'error';
-    if (!actor) return 'idle';
+    if (!actor) return lastStatus === 'interrupted' || lastStatus === 'stopped' ? lastStatus : 'idle';
     if (control === 'pause') return 'paused';
     if (control === 'stop') return registry.size > 0 ? 'stopping' : 'stopped';
     return 'running';
@@ -112,7 +143,8 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     const status = computeStatus();
     if (status === lastStatus) return;
     lastStatus = status;
-    publish({ type: 'state', ts: Date.now(), payload: { status } });
+    pending.push({ type: 'state', ts: Date.now(), payload: { status } });
+    commit(false);
   };
 
   const finish = (output: BatchOutput) => {
@@ -137,19 +169,48 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     };
   };
 
-  // Emitted events come from every actor of the tree, so listen on each one as it is created.
+  // Emitted events come from every actor of the tree, so listen on each one as it is created; a child's
+  // transition does not notify subscribers of the root, so every actor's snapshot change is a commit.
   const inspect = (event: InspectionEvent) => {
-    if (event.type !== '@xstate.actor') return;
-    (event.actorRef as AnyActorRef).on('*', (emitted: WorkflowEmitted) => {
-      publish({ ...emitted, ts: Date.now() } as RunnerEvent);
-      refreshStatus();
+    if (event.type === '@xstate.actor') {
+      (event.actorRef as AnyActorRef).on('*', (emitted: WorkflowEmitted) => {
+        pending.push({ type: emitted.type, ts: Date.now(), payload: emitted.payload });
+      });
+    } else if (event.type === '@xstate.snapshot') {
+      commit(true);
+    }
+  };
+
+  const launch = (machine: WorkflowMachine, init: { input: BatchInput } | { snapshot: Snapshot<unknown> }) => {
+    finished = null;
+    donePromise = new Promise((resolve) => (resolveDone = resolve));
+    actor = createActor(machine, { ...init, inspect } as Parameters<typeof createActor<WorkflowMachine>>[1]);
+    actor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.status === 'done') finish(snapshot.output!);
+      },
+      // An exception inside the machine must end the batch visibly, never leave it `running` for ever.
+      error: (error) => {
+        pending.push({ type: 'error', ts: Date.now(), payload: { scope: 'runner', message: `internal error: ${String(error)}` } });
+        void registry.stopAll();
+        finish({ type: 'error', error: String(error), cyclesCompleted: 0 });
+      },
     });
+    actor.start();
   };
 
   const send = (mode: ControlMode) => {
     if (!actor || finished) return;
     control = mode;
+    // the new status first: what the operator asked for precedes what it causes
+    refreshStatus();
     actor.send({ type: 'CONTROL', mode });
+    refreshStatus();
+  };
+
+  const stop = async () => {
+    send('stop');
+    await registry.whenIdle();
     refreshStatus();
   };
 
@@ -159,33 +220,33 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       if (actor && !finished) throw new Error('a batch is already active');
       const maxCycles = validateCycles(startOptions.cycles);
       const projectLayout = await layout;
-      finished = null;
       control = 'run';
-      donePromise = new Promise((resolve) => (resolveDone = resolve));
-      const machine = provideWorkflow(buildActors(projectLayout));
-      actor = createActor(machine, { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative }, inspect });
-      actor.subscribe({
-        next: (snapshot) => {
-          if (snapshot.status === 'done') finish(snapshot.output!);
-        },
-        // An exception inside the machine must end the batch visibly, never leave it `running` for ever.
-        error: (error) => {
-          publish({ type: 'error', ts: Date.now(), payload: { scope: 'runner', message: `internal error: ${String(error)}` } });
-          void registry.stopAll();
-          finish({ type: 'error', error: String(error), cyclesCompleted: 0 });
-        },
-      });
-      actor.start();
+      batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+      launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
     pause: () => send('pause'),
-    resume: () => send('run'),
-    async stop() {
-      send('stop');
-      await registry.whenIdle();
-      refreshStatus();
+    async resume() {
+      if (actor && !finished) {
+        send('run');
+        return;
+      }
+      const resumable = store.resumable();
+      if (!resumable) throw new Error('there is no stopped or interrupted batch to resume');
+      if (resumable.machineVersion !== MACHINE_VERSION) {
+        throw new Error(
+          `batch ${resumable.batchId} was recorded by another version of sprint-runner's machines (${resumable.machineVersion}, now ${MACHINE_VERSION}); it cannot resume exactly. Start a new batch.`,
+        );
+      }
+      const projectLayout = await layout;
+      batchId = resumable.batchId;
+      control = 'stop';
+      launch(provideWorkflow(buildActors(projectLayout)), { snapshot: prepareSnapshotForResume(resumable.snapshot) as Snapshot<unknown> });
+      send('run');
     },
+    stop,
     status: computeStatus,
+    batchId: () => batchId,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -195,6 +256,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       return donePromise;
     },
     async close() {
+      if (actor && !finished) await stop();
       actor?.stop();
       await registry.stopAll();
       listeners.clear();

@@ -1,0 +1,298 @@
+// Opens the SQLite file with the settings the runner relies on, migrates it safely and guards it to one orchestrator.
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
+import { isAlive, readProcessStartTime } from '../machines/claude/process-tree.js';
+import { migrations as defaultMigrations } from './migrations.js';
+import type { Database } from './schema.js';
+import { getSync, runSync } from './writes.js';
+
+export interface SprintDb {
+  file: string;
+  sqlite: BetterSqlite3.Database;
+  kysely: Kysely<Database>;
+  close(): void;
+}
+
+export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open';
+
+/** Everything that stops the database from being used, with a message that says what to do about it. */
+export class DatabaseError extends Error {
+  constructor(
+    readonly code: DatabaseErrorCode,
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+export interface OpenOptions {
+  /** how long a statement waits for another connection's lock before failing (default 5000 ms) */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** Kysely's own bookkeeping tables: they alone do not make a database worth backing up. */
+const MIGRATION_TABLE = 'kysely_migration';
+const MIGRATION_LOCK_TABLE = 'kysely_migration_lock';
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sqliteCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+function isBusy(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+function corruptError(file: string, reason: string, cause?: unknown): DatabaseError {
+  return new DatabaseError(
+    'corrupt',
+    file,
+    `${file} is not a usable sprint-runner database (${reason}). Move it aside (for example rename it to ` +
+      `${file}.broken, with any ${file}-wal and ${file}-shm beside it) and start again: a new, empty database ` +
+      `is then created in its place.`,
+    { cause },
+  );
+}
+
+function lockedError(file: string, busyTimeoutMs: number, cause?: unknown): DatabaseError {
+  return new DatabaseError(
+    'locked',
+    file,
+    `${file} is locked by another process, which held its lock for more than ${busyTimeoutMs} ms. ` +
+      `End the other program that has this database open (another sprint-runner, or an SQLite tool with an ` +
+      `open transaction), then try again.`,
+    { cause },
+  );
+}
+
+/** Maps what better-sqlite3 threw while opening or checking the file to one of our codes. */
+function classify(err: unknown, file: string, busyTimeoutMs: number): DatabaseError {
+  if (err instanceof DatabaseError) return err;
+  const code = sqliteCode(err);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return corruptError(file, reasonOf(err), err);
+  if (isBusy(err)) return lockedError(file, busyTimeoutMs, err);
+  return new DatabaseError('open', file, `Cannot open the database ${file}: ${reasonOf(err)}.`, { cause: err });
+}
+
+/**
+ * Opens (creating if needed) the database file. Fails fast with a DatabaseError when the file is not a
+ * database or is damaged ('corrupt'), when another process holds its write lock ('locked'), or when it
+ * cannot be opened at all ('open'). Call migrateToLatest next, then acquireOwner.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): SprintDb {
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const inMemory = file === ':memory:' || file === '';
+  if (!inMemory) {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch (err) {
+      throw new DatabaseError('open', file, `Cannot create the folder for the database ${file}: ${reasonOf(err)}.`, {
+        cause: err,
+      });
+    }
+  }
+
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = new BetterSqlite3(file, { timeout: busyTimeoutMs });
+  } catch (err) {
+    throw classify(err, file, busyTimeoutMs);
+  }
+
+  try {
+    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+    // Read before anything writes: switching to WAL would rewrite the header of a damaged file.
+    // schema_version fails on a file that is no database; quick_check finds damage deeper in it.
+    sqlite.pragma('schema_version', { simple: true });
+    const check = sqlite.pragma('quick_check(1)', { simple: true });
+    if (check !== 'ok') throw corruptError(file, `integrity check: ${String(check).replace(/\s+/g, ' ').trim()}`);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    // NORMAL is durable in WAL mode except for the last commits before a power loss, and much faster
+    sqlite.pragma('synchronous = NORMAL');
+    // In WAL mode another writer's exclusive lock does not stop reads, so only trying to write finds it;
+    // finding it now gives one clear error instead of a failure in the middle of a run.
+    sqlite.exec('BEGIN IMMEDIATE');
+    sqlite.exec('ROLLBACK');
+  } catch (err) {
+    sqlite.close();
+    throw classify(err, file, busyTimeoutMs);
+  }
+
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    file,
+    sqlite,
+    kysely,
+    close(): void {
+      // Synchronous on purpose: it must work from exit handlers. Kysely holds nothing beyond this handle.
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+function userTableCount(sqlite: BetterSqlite3.Database): number {
+  return sqlite
+    .prepare(
+      `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ` +
+        `AND name NOT IN (?, ?)`,
+    )
+    .pluck()
+    .get(MIGRATION_TABLE, MIGRATION_LOCK_TABLE) as number;
+}
+
+function executedMigrationNames(sqlite: BetterSqlite3.Database): string[] {
+  const exists = sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(MIGRATION_TABLE);
+  if (exists === undefined) return [];
+  return sqlite.prepare(`SELECT name FROM ${MIGRATION_TABLE} ORDER BY name`).pluck().all() as string[];
+}
+
+function backupPath(file: string, migration: string): string {
+  // no ':' in the name, so the file can be copied to any filesystem
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return `${file}.before-${migration}.${stamp}.bak`;
+}
+
+/**
+ * Applies every pending migration (all in one transaction). Before touching a database that already holds
+ * tables it writes an online backup beside it and returns its path. `migrationMap` exists for tests.
+ */
+export async function migrateToLatest(
+  db: SprintDb,
+  migrationMap: Record<string, Migration> = defaultMigrations,
+): Promise<{ applied: string[]; backup: string | null }> {
+  const unknown = executedMigrationNames(db.sqlite).filter((name) => !(name in migrationMap));
+  if (unknown.length > 0) {
+    throw new DatabaseError(
+      'migration',
+      db.file,
+      `${db.file} was migrated by a newer sprint-runner: it has migration ${unknown.join(', ')}, which this ` +
+        `version does not know. Use that newer sprint-runner, or move the file aside to start a new database.`,
+    );
+  }
+
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: { getMigrations: async () => migrationMap },
+  });
+
+  let pending: string[];
+  try {
+    pending = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+  } catch (err) {
+    throw new DatabaseError('migration', db.file, `Cannot read the migration state of ${db.file}: ${reasonOf(err)}.`, {
+      cause: err,
+    });
+  }
+  if (pending.length === 0) return { applied: [], backup: null };
+
+  let backup: string | null = null;
+  if (db.file !== ':memory:' && db.file !== '' && userTableCount(db.sqlite) > 0) {
+    const path = backupPath(db.file, pending[0]!);
+    try {
+      await db.sqlite.backup(path);
+    } catch (err) {
+      throw new DatabaseError(
+        'migration',
+        db.file,
+        `Could not back up ${db.file} to ${path} before migrating it, so nothing was changed: ${reasonOf(err)}. ` +
+          `Free some disk space or fix the folder's permissions, then try again.`,
+        { cause: err },
+      );
+    }
+    backup = path;
+  }
+
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? pending[0]!;
+    throw new DatabaseError(
+      'migration',
+      db.file,
+      `Migration ${failed} of ${db.file} failed: ${reasonOf(error)}. No migration was applied (they run in one ` +
+        `transaction)` +
+        (backup === null ? '.' : `; the database as it was before is also saved in ${backup}.`),
+      { cause: error },
+    );
+  }
+  return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName), backup };
+}
+
+export interface OwnerIdentity {
+  pid: number;
+  /** /proc start time in clock ticks: tells this process apart from a later one that reuses the pid */
+  startTime: number;
+  hostname: string;
+}
+
+export interface OwnerRecord extends OwnerIdentity {
+  acquiredAt: string;
+}
+
+/** Who this process is, for the owner row. The start time is 0 where /proc cannot be read. */
+export function currentOwnerIdentity(): OwnerIdentity {
+  return { pid: process.pid, startTime: readProcessStartTime(process.pid) ?? 0, hostname: hostname() };
+}
+
+/**
+ * Makes this process the database's one orchestrator. Throws DatabaseError('in-use') while the recorded
+ * owner still runs on this host (same pid and the same start time, so a reused pid does not count) — even
+ * when that owner is this very process. A dead owner's row, or one from another host (whose processes
+ * cannot be checked; a crashed container's old hostname must not block for ever), is taken over.
+ */
+export function acquireOwner(db: SprintDb, me: OwnerIdentity = currentOwnerIdentity()): OwnerRecord {
+  const take = (): OwnerRecord => {
+    const row = getSync(db, db.kysely.selectFrom('owner').selectAll().where('id', '=', 1));
+    if (row !== undefined && row.hostname === me.hostname && isAlive(row.pid, row.start_time)) {
+      const self = row.pid === me.pid && row.start_time === me.startTime;
+      throw new DatabaseError(
+        'in-use',
+        db.file,
+        `${db.file} is in use by ${self ? 'this process already' : 'another sprint-runner orchestrator'}: ` +
+          `pid ${row.pid} on host ${row.hostname}, since ${row.acquired_at}. Only one orchestrator may use a ` +
+          `database at a time: stop that one (or let it finish), or give this one another database file.`,
+      );
+    }
+    const acquiredAt = new Date().toISOString();
+    runSync(
+      db,
+      db.kysely
+        .replaceInto('owner')
+        .values({ id: 1, pid: me.pid, start_time: me.startTime, hostname: me.hostname, acquired_at: acquiredAt }),
+    );
+    return { ...me, acquiredAt };
+  };
+  try {
+    // IMMEDIATE takes the write lock before the read, so two starting orchestrators cannot both see "free"
+    return db.sqlite.transaction(take).immediate();
+  } catch (err) {
+    if (isBusy(err)) throw lockedError(db.file, Number(db.sqlite.pragma('busy_timeout', { simple: true })), err);
+    throw err;
+  }
+}
+
+/** Gives the database up; only our own row is removed. True when there was one. */
+export function releaseOwner(db: SprintDb, me: OwnerIdentity = currentOwnerIdentity()): boolean {
+  const result = runSync(
+    db,
+    db.kysely
+      .deleteFrom('owner')
+      .where('id', '=', 1)
+      .where('pid', '=', me.pid)
+      .where('start_time', '=', me.startTime)
+      .where('hostname', '=', me.hostname),
+  );
+  return result.changes > 0;
+}

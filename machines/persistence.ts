@@ -1,0 +1,80 @@
+// What the runner persists and how a persisted snapshot is made safe to resume: the contract with the store.
+import { createHash } from 'node:crypto';
+import { batchMachine, type MaxCycles } from './batch.machine.js';
+import { commandRunMachine } from './command.machine.js';
+import { cycleMachine } from './cycle.machine.js';
+import { reviewMachine } from './review.machine.js';
+import { storyMachine } from './story.machine.js';
+
+/** The machine definitions as JSON, for the inspector and for the version hash. */
+export function machineDefinitions(): Record<string, unknown> {
+  return {
+    batch: batchMachine.root.definition,
+    cycle: cycleMachine.root.definition,
+    story: storyMachine.root.definition,
+    review: reviewMachine.root.definition,
+    commandRun: commandRunMachine.root.definition,
+  };
+}
+
+/**
+ * A snapshot restores only into the machines that wrote it: any change to a state, transition or
+ * invoke changes this hash, and an older snapshot is refused with a clear message instead of misbehaving.
+ */
+export const MACHINE_VERSION = createHash('sha256').update(JSON.stringify(machineDefinitions())).digest('hex').slice(0, 16);
+
+/** One event as the runner publishes it, after the store gave it its id. */
+export interface StoredRunnerEvent {
+  id: number;
+  type: string;
+  ts: number;
+  payload: unknown;
+}
+
+export interface ResumableBatch {
+  batchId: number;
+  status: 'stopped' | 'interrupted' | 'paused';
+  maxCycles: MaxCycles;
+  machineVersion: string;
+  snapshot: unknown;
+}
+
+/**
+ * Where a runner keeps its history. `commit` is called once per transition of any actor in the tree, with
+ * the events that transition emitted and the root's persisted snapshot; a store writes them in one
+ * transaction, so a crash at any instant leaves both or neither.
+ */
+export interface RunStore {
+  beginBatch(info: { maxCycles: MaxCycles; projectRoot: string; startedAt: number }): number;
+  commit(batchId: number, events: { type: string; ts: number; payload: unknown }[], snapshot: unknown | null): StoredRunnerEvent[];
+  /** the newest batch that can be resumed (stopped, interrupted, or paused when the runner died) */
+  resumable(): ResumableBatch | null;
+}
+
+type PersistedNode = {
+  value?: unknown;
+  context?: Record<string, unknown>;
+  children?: Record<string, { snapshot: PersistedNode; src: unknown }>;
+  status?: string;
+};
+
+/**
+ * Makes a persisted snapshot restorable as a stopped batch. XState restarts in-flight invoked actors on
+ * restore, which for a claude child means a silent re-spawn; instead, every machine comes back with control
+ * `stop`, and every command that was running comes back `held` without its child, so that resume runs it
+ * again as a new attempt and nothing starts before the operator says so.
+ */
+export function prepareSnapshotForResume<T>(snapshot: T): T {
+  const copy = structuredClone(snapshot) as PersistedNode;
+  const visit = (node: PersistedNode, src: unknown) => {
+    if (node.context && 'control' in node.context) node.context['control'] = 'stop';
+    const running = typeof node.value === 'object' && node.value !== null && 'running' in node.value;
+    if (src === 'commandRun' && running && node.status === 'active') {
+      node.value = 'held';
+      if (node.children) delete node.children['claude'];
+    }
+    for (const child of Object.values(node.children ?? {})) visit(child.snapshot, child.src);
+  };
+  visit(copy, 'batch');
+  return copy as T;
+}
