@@ -1,9 +1,9 @@
 // Opens the SQLite file with the settings the runner relies on, migrates it safely and guards it to one orchestrator.
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationResultSet } from 'kysely';
 import { isAlive, readProcessStartTime } from '../machines/claude/process-tree.js';
 import { migrations as defaultMigrations } from './migrations.js';
 import type { Database } from './schema.js';
@@ -87,6 +87,42 @@ function classify(err: unknown, file: string, busyTimeoutMs: number): DatabaseEr
 }
 
 /**
+ * What quick_check cannot see: a file cut short inside its last pages reads as zeros there, which can
+ * look like valid empty space. The header records the page size and (when its version stamp is current)
+ * the page count, and a database file only ever holds whole pages. Skipped while the WAL holds frames,
+ * because a checkpoint interrupted by a crash legitimately leaves the file short until recovery.
+ */
+function truncation(file: string): string | null {
+  let size: number;
+  let header: Buffer;
+  try {
+    if (existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0) return null;
+    size = statSync(file).size;
+    if (size === 0) return null;
+    header = Buffer.alloc(100);
+    const fd = openSync(file, 'r');
+    try {
+      if (readSync(fd, header, 0, 100, 0) < 100) return 'the file is shorter than its header';
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // unreadable here means SQLite will say so on first use; this check only adds to its own
+    return null;
+  }
+  const raw = header.readUInt16BE(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  if (pageSize < 512) return null;
+  if (size % pageSize !== 0) return `the file is ${size} bytes, not a whole number of ${pageSize}-byte pages: it was cut short`;
+  const pages = header.readUInt32BE(28);
+  const stampValid = header.readUInt32BE(24) === header.readUInt32BE(92);
+  if (stampValid && pages > 0 && pages * pageSize > size) {
+    return `its header counts ${pages} pages but the file holds ${size / pageSize}: it was cut short`;
+  }
+  return null;
+}
+
+/**
  * Opens (creating if needed) the database file. Fails fast with a DatabaseError when the file is not a
  * database or is damaged ('corrupt'), when another process holds its write lock ('locked'), or when it
  * cannot be opened at all ('open'). Call migrateToLatest next, then acquireOwner.
@@ -118,6 +154,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): SprintDb 
     sqlite.pragma('schema_version', { simple: true });
     const check = sqlite.pragma('quick_check(1)', { simple: true });
     if (check !== 'ok') throw corruptError(file, `integrity check: ${String(check).replace(/\s+/g, ' ').trim()}`);
+    if (!inMemory) {
+      const truncated = truncation(file);
+      if (truncated !== null) throw corruptError(file, truncated);
+    }
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     // NORMAL is durable in WAL mode except for the last commits before a power loss, and much faster
@@ -166,8 +206,9 @@ function backupPath(file: string, migration: string): string {
 }
 
 /**
- * Applies every pending migration (all in one transaction). Before touching a database that already holds
- * tables it writes an online backup beside it and returns its path. `migrationMap` exists for tests.
+ * Applies every pending migration, all in one transaction. Before touching a database that already holds
+ * tables it writes an online backup beside it and returns its path. Call it right after openDatabase,
+ * before anything else writes: the transaction stays open across awaits. `migrationMap` exists for tests.
  */
 export async function migrateToLatest(
   db: SprintDb,
@@ -215,7 +256,24 @@ export async function migrateToLatest(
     backup = path;
   }
 
-  const { error, results = [] } = await migrator.migrateToLatest();
+  // Kysely runs SQLite migrations without a transaction (its adapter claims no transactional DDL), so a
+  // failure would leave half a schema. SQLite does have transactional DDL, and Kysely uses this very
+  // connection, so one transaction around the whole run makes it all-or-nothing. IMMEDIATE also makes a
+  // second process migrating at the same moment wait, then find nothing left to do.
+  try {
+    db.sqlite.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    throw classify(err, db.file, Number(db.sqlite.pragma('busy_timeout', { simple: true })));
+  }
+  let outcome: MigrationResultSet;
+  try {
+    outcome = await migrator.migrateToLatest();
+  } catch (err) {
+    outcome = { error: err };
+  }
+  const { error, results = [] } = outcome;
+  if (error === undefined) db.sqlite.exec('COMMIT');
+  else if (db.sqlite.inTransaction) db.sqlite.exec('ROLLBACK');
   if (error !== undefined) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName ?? pending[0]!;
     throw new DatabaseError(

@@ -3,10 +3,10 @@ import { sql, type Kysely, type Migration } from 'kysely';
 
 /*
  * Migrations are frozen in time: they take Kysely<any>, never the current Database interface, so a later
- * change to schema.ts cannot change what an old migration does. Kysely applies them in name order, all
- * pending ones in one transaction. A later migration that must rebuild a table (SQLite's way to change a
- * column) cannot switch foreign_keys off inside that transaction; it should use
- * `PRAGMA defer_foreign_keys = ON` instead.
+ * change to schema.ts cannot change what an old migration does. Kysely applies them in name order, and
+ * migrateToLatest (database.ts) wraps all pending ones in one transaction, so a migration must not open a
+ * transaction itself. A later migration that must rebuild a table (SQLite's way to change a column) cannot
+ * switch foreign_keys off inside that transaction; it should use `PRAGMA defer_foreign_keys = ON` instead.
  *
  * Status columns carry no CHECK constraint on purpose: adding a status later would then need a table
  * rebuild. The TypeScript types guard them; the one CHECK left (owner.id = 1) is what makes a single row.

@@ -38,6 +38,14 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(errorHandler(logError));
   app.notFound(notFound);
 
+  // Hono's onError only sees Error instances; anything else thrown would escape as a bare 500
+  app.use('*', async (_c, next) => {
+    try {
+      await next();
+    } catch (error) {
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+  });
   // order matters: refuse foreign hosts and origins before anything reads a body or touches the service
   app.use('*', noFraming());
   app.use('*', hostCheck(allowedHosts));

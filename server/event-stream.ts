@@ -150,7 +150,7 @@ export class EventStream {
     try {
       if (this.phase === 'live') this.deliver(event);
       else if (this.phase !== 'closed') {
-        this.pending.push(event);
+        void event;
         if (this.pending.length > this.options.maxPendingEvents) {
           this.pending = [];
           this.reread = true;

@@ -7,7 +7,7 @@ export class FakeService implements SprintService {
   readonly events: StoredEvent[] = [];
   readonly calls: { method: Method; args: unknown[] }[] = [];
   status: ApiStatus = 'idle';
-  /** how long eventsAfter takes, so live events can arrive while a replay reads */
+  /** how long eventsAfter's answer takes to come back, so live events arrive during a replay and only as live events */
   readDelayMs = 0;
   private readonly listeners = new Set<(event: StoredEvent) => void>();
   private readonly failures = new Map<Method, unknown>();
@@ -87,9 +87,10 @@ export class FakeService implements SprintService {
 
   async eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]> {
     this.record('eventsAfter', afterId, limit);
+    // the answer is what was stored when the query ran; events stored while it travels back are not in it
+    const answer = this.events.filter((event) => event.id > afterId).slice(0, limit);
     if (this.readDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.readDelayMs));
-    // read after the delay, as a query would: whatever was stored meanwhile is in the answer
-    return this.events.filter((event) => event.id > afterId).slice(0, limit);
+    return answer;
   }
 
   async batches(): Promise<unknown[]> {

@@ -1,0 +1,260 @@
+// The RunStore over SQLite: each transition's events, the rows they imply and the snapshot, in one transaction.
+import { killProcesses, isAlive } from '../machines/claude/process-tree.js';
+import type { CommandOutcome } from '../machines/claude/types.js';
+import { MACHINE_VERSION, type ResumableBatch, type RunStore, type StoredRunnerEvent } from '../machines/persistence.js';
+import type { CommandProgress, WorkflowEmitted } from '../machines/types.js';
+import type { SprintDb } from './database.js';
+import type { BatchStatus } from './schema.js';
+import {
+  endTask,
+  getSync,
+  insertBatch,
+  insertCommand,
+  insertEvent,
+  liveProcesses,
+  loadSnapshot,
+  markProcessesEnded,
+  markRunningCommandsInterrupted,
+  recordProcess,
+  runSync,
+  saveSnapshot,
+  startTask,
+  updateBatch,
+  updateCommand,
+  upsertBackgroundTask,
+  upsertStory,
+} from './writes.js';
+
+const iso = (ts: number) => new Date(ts).toISOString();
+
+/** Batch statuses that mean an orchestrator was driving it when it last wrote. */
+const LIVE_STATUSES: readonly BatchStatus[] = ['running', 'paused', 'stopping'];
+
+export interface RecoveryReport {
+  /** the batch a crashed orchestrator left behind, now `interrupted` */
+  interruptedBatch: number | null;
+  /** children of the crashed run that were still alive (same PID and start time) and were ended */
+  killed: number[];
+}
+
+type EventInput = { type: string; ts: number; payload: unknown };
+
+export interface SqliteRunStore extends RunStore {
+  /** after a crash: marks the batch interrupted and ends the children it left, checking PID start times */
+  recover(): Promise<RecoveryReport>;
+}
+
+export function createSqliteStore(db: SprintDb): SqliteRunStore {
+  /** run id -> commands row of its current attempt (ids of earlier processes' rows are never needed again) */
+  const commandIds = new Map<string, number>();
+  const lastSnapshot = new Map<number, string>();
+
+  const commandIdOf = (event: EventInput): number | null => {
+    const runId = (event.payload as { runId?: unknown } | null)?.runId;
+    return typeof runId === 'string' ? (commandIds.get(runId) ?? null) : null;
+  };
+
+  /** The rows an event implies, so the dashboard can query tables instead of replaying events. */
+  const apply = (batchId: number, event: EventInput, commandId: number | null): number | null => {
+    const e = event as WorkflowEmitted | { type: 'state'; payload: { status: string } };
+    switch (e.type) {
+      case 'command:start': {
+        const p = e.payload;
+        const id = insertCommand(db, {
+          batchId,
+          runId: p.runId,
+          command: p.command,
+          kind: p.kind,
+          stories: p.stories,
+          attempt: p.attempt,
+          reviewAttempt: p.reviewAttempt,
+          model: p.model,
+          background: p.background,
+          startedAt: iso(event.ts),
+        });
+        commandIds.set(p.runId, id);
+        if (p.background) {
+          upsertBackgroundTask(db, {
+            batchId,
+            taskKey: p.runId,
+            commandId: id,
+            command: p.command,
+            storyIds: p.stories.map((s) => s.shortId),
+            status: 'running',
+            message: null,
+            startedAt: iso(event.ts),
+          });
+        }
+        return id;
+      }
+      case 'command:progress':
+        if (commandId !== null) applyProgress(commandId, e.payload, event.ts);
+        return commandId;
+      case 'command:end': {
+        if (commandId === null) return null;
+        const p = e.payload;
+        updateCommand(db, commandId, { ...outcomeColumns(p.outcome), status: p.status, interrupted: p.status === 'interrupted' ? 1 : 0, ended_at: iso(event.ts) });
+        markProcessesEnded(
+          db,
+          liveProcesses(db)
+            .filter((proc) => proc.commandId === commandId)
+            .map((proc) => proc.id),
+        );
+        if (p.background) {
+          upsertBackgroundTask(db, {
+            batchId,
+            taskKey: p.runId,
+            commandId,
+            command: p.command,
+            storyIds: p.stories,
+            status: p.status === 'ok' ? 'ok' : p.status === 'failed' ? 'failed' : 'interrupted',
+            message: p.outcome.message,
+            endedAt: iso(event.ts),
+          });
+        }
+        return commandId;
+      }
+      case 'story:status':
+        upsertStory(db, e.payload.story, e.payload.status, iso(event.ts));
+        return null;
+      case 'cycle:end':
+        if (e.payload.counted) updateBatch(db, batchId, { cyclesCompleted: e.payload.cycle });
+        return null;
+      case 'batch:end':
+        updateBatch(db, batchId, {
+          status: e.payload.status,
+          message: e.payload.message,
+          cyclesCompleted: e.payload.cyclesCompleted,
+          endedAt: iso(event.ts),
+        });
+        return null;
+      case 'state': {
+        const status = e.payload.status;
+        if (status !== 'idle') updateBatch(db, batchId, { status: status as BatchStatus });
+        return null;
+      }
+      default:
+        return null;
+    }
+  };
+
+  const applyProgress = (commandId: number, progress: CommandProgress, ts: number) => {
+    switch (progress.kind) {
+      case 'spawned':
+        updateCommand(db, commandId, { pid: progress.pid, pid_start_time: progress.startTime });
+        recordProcess(db, { commandId, pid: progress.pid, startTime: progress.startTime, role: 'root' });
+        return;
+      case 'init':
+        updateCommand(db, commandId, { session_id: progress.sessionId });
+        return;
+      case 'task': {
+        const { task } = progress;
+        const common = { commandId, storyKey: task.story || null, taskId: task.taskId };
+        if (task.status === 'start') startTask(db, { ...common, known: progress.known, message: task.message, startedAt: iso(ts) });
+        else endTask(db, { ...common, known: progress.known, message: task.message, endedAt: iso(ts) });
+        return;
+      }
+      default:
+        return;
+    }
+  };
+
+  const commitTransaction = db.sqlite.transaction((batchId: number, events: EventInput[], snapshot: unknown | null) => {
+    const stored: StoredRunnerEvent[] = [];
+    for (const event of events) {
+      const commandId = apply(batchId, event, commandIdOf(event));
+      const id = insertEvent(db, { batchId, commandId, type: event.type, ts: event.ts, payload: event.payload });
+      stored.push({ id, type: event.type, ts: event.ts, payload: event.payload });
+    }
+    if (snapshot !== null) {
+      const json = JSON.stringify(snapshot);
+      // most transitions (task progress) change no state worth a rewrite of the snapshot row
+      if (lastSnapshot.get(batchId) !== json) {
+        saveSnapshot(db, batchId, MACHINE_VERSION, json);
+        lastSnapshot.set(batchId, json);
+      }
+    }
+    return stored;
+  });
+
+  return {
+    beginBatch(info) {
+      return insertBatch(db, { startedAt: iso(info.startedAt), maxCycles: info.maxCycles, status: 'running', projectRoot: info.projectRoot });
+    },
+    commit(batchId, events, snapshot) {
+      return commitTransaction(batchId, events, snapshot);
+    },
+    resumable(): ResumableBatch | null {
+      const batch = getSync(db, db.kysely.selectFrom('batches').selectAll().orderBy('id', 'desc').limit(1));
+      if (!batch || !['stopped', 'interrupted', ...LIVE_STATUSES].includes(batch.status)) return null;
+      const saved = loadSnapshot(db, batch.id);
+      if (!saved) return null;
+      return {
+        batchId: batch.id,
+        status: batch.status === 'stopped' ? 'stopped' : 'interrupted',
+        maxCycles: batch.max_cycles === 'all' ? 'all' : Number(batch.max_cycles),
+        machineVersion: saved.machineVersion,
+        snapshot: JSON.parse(saved.snapshot) as unknown,
+      };
+    },
+    async recover() {
+      const report: RecoveryReport = { interruptedBatch: null, killed: [] };
+      const processes = liveProcesses(db);
+      const alive = processes.filter((proc) => isAlive(proc.pid, proc.startTime));
+      if (alive.length > 0) {
+        // only PIDs whose start time still matches: a reused PID belongs to someone else
+        await killProcesses(alive.map((proc) => [proc.pid, proc.startTime] as const));
+        report.killed = alive.map((proc) => proc.pid);
+      }
+      const now = Date.now();
+      db.sqlite.transaction(() => {
+        markProcessesEnded(db, processes.map((proc) => proc.id));
+        const live = getSync(
+          db,
+          db.kysely.selectFrom('batches').select(['id', 'status']).where('status', 'in', [...LIVE_STATUSES]).orderBy('id', 'desc').limit(1),
+        );
+        if (!live) return;
+        report.interruptedBatch = live.id;
+        updateBatch(db, live.id, { status: 'interrupted' });
+        markRunningCommandsInterrupted(db, live.id, iso(now));
+        runSync(
+          db,
+          db.kysely
+            .updateTable('background_tasks')
+            .set({ status: 'interrupted', ended_at: iso(now) })
+            .where('batch_id', '=', live.id)
+            .where('status', '=', 'running'),
+        );
+        insertEvent(db, {
+          batchId: live.id,
+          commandId: null,
+          type: 'state',
+          ts: now,
+          payload: { status: 'interrupted', killed: report.killed },
+        });
+      })();
+      return report;
+    },
+  };
+}
+
+function outcomeColumns(outcome: CommandOutcome) {
+  const result = outcome.result;
+  return {
+    exit_code: outcome.exitCode,
+    signal: outcome.signal,
+    session_id: outcome.sessionId,
+    failure: outcome.failure,
+    message: outcome.message,
+    result_subtype: result?.subtype ?? null,
+    is_error: result ? (result.isError ? 1 : 0) : null,
+    cost_usd: result?.costUsd ?? null,
+    input_tokens: result?.usage.inputTokens ?? null,
+    output_tokens: result?.usage.outputTokens ?? null,
+    cache_read_tokens: result?.usage.cacheReadInputTokens ?? null,
+    cache_creation_tokens: result?.usage.cacheCreationInputTokens ?? null,
+    duration_ms: result?.durationMs ?? null,
+    num_turns: result?.numTurns ?? null,
+  };
+}
+
