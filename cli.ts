@@ -1,14 +1,13 @@
 #!/usr/bin/env node
-// The `sprint-runner` command: `demo` runs the bundled demo project with the simulated CLI; `run` drives a real project.
+// The `sprint-runner` command: `serve` runs the dashboard on a BMAD project; `demo` does so on a copy of the bundled demo.
 import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createSprintRunner, validateCycles, type RunnerEvent, type SprintRunnerOptions } from './machines/runner.js';
+import type { RunnerEvent } from './machines/runner.js';
+import { serve, type ServeOptions } from './server/main.js';
 import type { PermissionMode } from './machines/actors/claude-command.js';
-import type { MaxCycles } from './machines/batch.machine.js';
 
 /** The folder holding package.json, from `cli.ts` (tests) and from `dist/cli.js` alike. */
 export function packageRoot(): string {
@@ -100,46 +99,45 @@ class ProgressLine {
   }
 }
 
-async function askCycles(): Promise<MaxCycles> {
-  if (!process.stdin.isTTY) return 2;
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  const answer = (await rl.question('Cycles for this batch (a number or "all") [2]: ')).trim();
-  rl.close();
-  if (answer === '') return 2;
-  return validateCycles(answer === 'all' ? 'all' : Number(answer));
-}
-
-async function runInTerminal(options: SprintRunnerOptions, cycles: MaxCycles): Promise<number> {
-  const runner = createSprintRunner(options);
+/** Prints each event as a log line, with a progress line under it on a terminal. */
+export function terminalLog(): (event: RunnerEvent) => void {
   const progress = new ProgressLine();
   const tty = process.stdout.isTTY;
-  runner.subscribe((event) => {
+  return (event) => {
     progress.update(event);
     const line = formatEvent(event);
     if (tty) process.stdout.write('\r\x1b[2K');
     if (line) process.stdout.write(`${line}\n`);
     if (tty) process.stdout.write(progress.render().slice(0, (process.stdout.columns ?? 120) - 1));
-  });
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stdout.write('\nstopping: ending every child process tree...\n');
-    void runner.stop().then(() => runner.close()).then(() => process.exit(130));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  await runner.start({ cycles });
-  const output = await runner.done();
-  await runner.close();
-  if (tty) process.stdout.write('\r\x1b[2K');
-  return output.type === 'ok' ? 0 : 1;
+}
+
+async function serveUntilSignal(options: ServeOptions): Promise<number> {
+  const serving = await serve({ ...options, onEvent: terminalLog() });
+  if (serving.recovery.interruptedBatch !== null) {
+    process.stdout.write(
+      `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
+    );
+  }
+  process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stdout.write('\nstopping: ending every child process tree, recording the batch as stopped...\n');
+      void serving.close().then(resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
 }
 
 const USAGE = `usage:
-  sprint-runner demo                      run the bundled demo project with the simulated Claude CLI
-  sprint-runner run [--project DIR] [--claude BIN] [--permission-mode MODE]
-                                          run a batch on a BMAD project with the real claude
+  sprint-runner serve [--project DIR] [--port 8080] [--host 127.0.0.1] [--db FILE] [--claude BIN] [--permission-mode MODE]
+        serve the dashboard for a BMAD project; batches are started, paused, stopped and resumed there
+  sprint-runner demo [--port 8080] [--pace MS]
+        the same on a copy of the bundled demo project, with the simulated Claude CLI
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -148,34 +146,40 @@ export async function main(argv: string[]): Promise<number> {
     args: rest,
     options: {
       project: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      db: { type: 'string' },
       claude: { type: 'string' },
       'permission-mode': { type: 'string' },
       pace: { type: 'string' },
     },
   });
+  const port = values.port !== undefined ? Number(values.port) : undefined;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port must be a port number (got ${values.port})`);
+  const common = {
+    ...(port !== undefined ? { port } : {}),
+    ...(values.host ? { host: values.host } : {}),
+    ...(values.db ? { dbFile: values.db } : {}),
+    staticDir: path.join(packageRoot(), 'web', 'dist'),
+  };
   if (command === 'demo') {
     const projectRoot = copyDemoProject();
     process.stdout.write(`demo project copied to ${projectRoot}\n`);
-    return runInTerminal(
-      {
-        projectRoot,
-        claudeBin: SIMULATED_CLAUDE(),
-        // the simulated CLI prints at a pace a human can follow
-        env: { SPRINT_SIM_PACE_MS: values.pace ?? '120', IS_SANDBOX: '1' },
-      },
-      2,
-    );
+    return serveUntilSignal({
+      ...common,
+      projectRoot,
+      claudeBin: SIMULATED_CLAUDE(),
+      // the simulated CLI prints at a pace a human can follow
+      env: { SPRINT_SIM_PACE_MS: values.pace ?? '120', IS_SANDBOX: '1' },
+    });
   }
-  if (command === 'run') {
-    const cycles = await askCycles();
-    return runInTerminal(
-      {
-        projectRoot: values.project ?? process.cwd(),
-        ...(values.claude ? { claudeBin: values.claude } : {}),
-        ...(values['permission-mode'] ? { permissionMode: values['permission-mode'] as PermissionMode } : {}),
-      },
-      cycles,
-    );
+  if (command === 'serve') {
+    return serveUntilSignal({
+      ...common,
+      projectRoot: values.project ?? process.cwd(),
+      ...(values.claude ? { claudeBin: values.claude } : {}),
+      ...(values['permission-mode'] ? { permissionMode: values['permission-mode'] as PermissionMode } : {}),
+    });
   }
   process.stderr.write(USAGE);
   return command === undefined || command === '--help' ? 0 : 2;

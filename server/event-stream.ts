@@ -150,7 +150,7 @@ export class EventStream {
     try {
       if (this.phase === 'live') this.deliver(event);
       else if (this.phase !== 'closed') {
-        void event;
+        this.pending.push(event);
         if (this.pending.length > this.options.maxPendingEvents) {
           this.pending = [];
           this.reread = true;
@@ -176,7 +176,11 @@ export class EventStream {
   /** Resolves once the message is handed to the OS (or the socket failed): the replay's flow control. */
   private send(event: StoredEvent): Promise<void> {
     const text = JSON.stringify({ id: event.id, type: event.type, ts: event.ts, payload: event.payload });
-    return new Promise((resolve) => this.socket.send(text, () => resolve()));
+    let flushed!: () => void;
+    const promise = new Promise<void>((resolve) => (flushed = resolve));
+    // outside the Promise executor, so a throwing socket throws here and not into an unhandled rejection
+    this.socket.send(text, () => flushed());
+    return promise;
   }
 
   private closed(): boolean {

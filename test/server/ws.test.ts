@@ -108,12 +108,15 @@ describe('replay', () => {
     expect((await client.closed).code).toBe(1008);
   });
 
-  it('reconnecting with the last id while events flow loses and repeats nothing', async () => {
+  it.each([
+    ['the pending list', { pageSize: 25 }],
+    ['an overflowing pending list read back from storage', { pageSize: 25, maxPendingEvents: 3 }],
+  ])('reconnecting with the last id while events flow loses and repeats nothing (%s)', async (_name, stream) => {
     const service = new FakeService();
-    // slow reads and small pages: live events keep arriving during every replay
+    // slow answers and small pages: live events keep arriving during every replay, and only as live events
     service.readDelayMs = 2;
     for (let i = 0; i < 300; i++) service.push();
-    const server = await start(service, { stream: { pageSize: 25 } });
+    const server = await start(service, { stream });
     const TOTAL = 3000;
     const producer = setInterval(() => {
       for (let i = 0; i < 5 && service.lastEventId < TOTAL; i++) service.push('command:progress', { n: service.lastEventId + 1 });

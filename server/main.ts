@@ -1,0 +1,94 @@
+// `sprint-runner serve`: wires the project, the database, the durable runner and the HTTP/WebSocket server.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintDb } from '../db/database.js';
+import { importLegacyCsv } from '../db/legacy-csv.js';
+import { createSqliteStore, type RecoveryReport } from '../db/store.js';
+import { findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
+import { CLAUDE_INSTALL_HINT } from '../machines/claude/claude-process.js';
+import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
+import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
+import { createRunnerService } from './runner-service.js';
+import { startServer } from './start.js';
+
+export const DEFAULT_SERVE_PORT = 8080;
+export const DEFAULT_SERVE_HOST = '127.0.0.1';
+
+export interface ServeOptions {
+  projectRoot: string;
+  port?: number;
+  host?: string;
+  /** default: `<workflow folder>/dashboard/sprint-runner.db` in the project */
+  dbFile?: string;
+  claudeBin?: string;
+  permissionMode?: PermissionMode;
+  /** added to the children's environment */
+  env?: NodeJS.ProcessEnv;
+  staticDir?: string;
+  resultGraceMs?: number;
+  /** every runner event, for a terminal log */
+  onEvent?: RunnerListener;
+}
+
+export interface Serving {
+  url: string;
+  dbFile: string;
+  layout: ProjectLayout;
+  recovery: RecoveryReport;
+  runner: SprintRunner;
+  /** stops the batch (recorded as stopped, resumable), ends every child, closes the server and the database */
+  close(): Promise<void>;
+}
+
+export function defaultDbFile(layout: ProjectLayout): string {
+  return path.join(layout.workflowDir, 'dashboard', 'sprint-runner.db');
+}
+
+function hasOwnerTable(db: SprintDb): boolean {
+  return db.sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = 'owner'").get() !== undefined;
+}
+
+export async function serve(options: ServeOptions): Promise<Serving> {
+  const layout = await loadProjectLayout(options.projectRoot);
+  const claudeBin = options.claudeBin ?? 'claude';
+  if (!(await findExecutable(claudeBin, options.env?.['PATH'] ?? process.env['PATH']))) {
+    throw new Error(`Claude CLI not found: \`${claudeBin}\`. To ${CLAUDE_INSTALL_HINT}, or pass its path with --claude.`);
+  }
+  const dbFile = path.resolve(options.dbFile ?? defaultDbFile(layout));
+  const db = openDatabase(dbFile);
+  const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
+  const unwind = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+  try {
+    // an existing database is claimed before it is migrated, so a second orchestrator never touches it
+    if (hasOwnerTable(db)) acquireOwner(db);
+    await migrateToLatest(db);
+    acquireOwner(db);
+    cleanup.push(() => void releaseOwner(db));
+    if (existsSync(layout.legacyCsv)) await importLegacyCsv(db, layout.legacyCsv);
+    const store = createSqliteStore(db);
+    const recovery = await store.recover();
+    const runner = createSprintRunner({
+      projectRoot: layout.root,
+      claudeBin,
+      store,
+      ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.resultGraceMs !== undefined ? { resultGraceMs: options.resultGraceMs } : {}),
+    });
+    if (options.onEvent) runner.subscribe(options.onEvent);
+    cleanup.push(() => runner.close());
+    const server = await startServer({
+      service: createRunnerService(runner, db),
+      host: options.host ?? DEFAULT_SERVE_HOST,
+      port: options.port ?? DEFAULT_SERVE_PORT,
+      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+    });
+    cleanup.push(() => server.close());
+    return { url: server.url, dbFile, layout, recovery, runner, close: unwind };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}

@@ -1,0 +1,125 @@
+// The real SprintService: the durable runner for controls and live events, SQLite for history and state.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SprintDb } from '../db/database.js';
+import { eventsAfter, lastEventId, latestBatch, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
+import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
+import { machineDefinitions } from '../machines/persistence.js';
+import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
+import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
+import { ServiceError, type ApiState, type SprintService, type StoredEvent } from './service.js';
+
+interface LiveCommand {
+  id: string;
+  command: string;
+  kind: string;
+  stories: { key: string; shortId: string; epicId: string }[];
+  attempt: number;
+  model: string | null;
+  startedAt: string;
+  task: { taskId: string; status: 'start' | 'end'; message: string } | null;
+}
+
+/** The text under `## Story` in a BMAD story file, up to the next heading of the same level. */
+export function storyDescription(markdown: string): string | null {
+  const match = /^##\s+Story\s*$([\s\S]*?)(?=^##\s|(?![\s\S]))/m.exec(markdown);
+  return match ? match[1]!.trim() : null;
+}
+
+export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintService {
+  /** the main-flow command running now, from the live events (history is in SQLite) */
+  let current: LiveCommand | null = null;
+  let taxonomy: Taxonomy | null = null;
+
+  const track = (event: RunnerEvent) => {
+    if (event.type === 'command:start' && !event.payload.background) {
+      const p = event.payload;
+      current = { id: p.runId, command: p.command, kind: p.kind, stories: p.stories, attempt: p.attempt, model: p.model, startedAt: new Date(event.ts).toISOString(), task: null };
+    } else if (event.type === 'command:progress' && event.payload.kind === 'task' && current?.id === event.payload.runId) {
+      const { task } = event.payload;
+      current.task = { taskId: task.taskId, status: task.status, message: task.message };
+    } else if (event.type === 'command:end' && current?.id === event.payload.runId) {
+      current = null;
+    } else if (event.type === 'batch:end') {
+      current = null;
+    }
+  };
+  runner.subscribe(track);
+
+  const layout = runner.layout;
+  const taxonomyOf = async () => (taxonomy ??= await loadTaxonomy(await layout));
+
+  const control = async (action: () => Promise<void> | void) => {
+    try {
+      await action();
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/already active/.test(message)) throw new ServiceError(message, 409);
+      if (/no stopped or interrupted batch|cannot resume/.test(message)) throw new ServiceError(message, 409);
+      if (/cycles must be/.test(message)) throw new ServiceError(message, 400);
+      throw error;
+    }
+  };
+
+  return {
+    async state(): Promise<ApiState> {
+      const batch = await latestBatch(db);
+      const status = runner.status();
+      const phases = current ? ((await taxonomyOf().catch(() => ({}) as Taxonomy))[current.kind] ?? []) : [];
+      const task = current?.task ?? null;
+      const index = task ? phases.findIndex((p) => p.id === task.taskId) : -1;
+      const maxCycles = batch ? (batch.maxCycles === 'all' ? 'all' : Number(batch.maxCycles)) : null;
+      return {
+        status: status === 'idle' && batch ? (batch.status as ApiState['status']) : status,
+        batch: batch
+          ? {
+              id: batch.id,
+              startedAt: batch.startedAt,
+              endedAt: batch.endedAt,
+              maxCycles: maxCycles!,
+              cyclesCompleted: batch.cyclesCompleted,
+              message: batch.message,
+              costUsd: batch.costUsd,
+            }
+          : null,
+        cycle: batch && maxCycles !== null ? { current: Math.min(batch.cyclesCompleted + 1, maxCycles === 'all' ? Infinity : maxCycles), max: maxCycles } : null,
+        currentStory: current?.stories[0] ?? null,
+        currentCommand: current
+          ? { id: 0, command: current.command, stories: current.stories.map((s) => s.shortId), attempt: current.attempt, model: current.model, startedAt: current.startedAt }
+          : null,
+        currentTask: task ? { ...task, index: index >= 0 ? index + 1 : null, total: phases.length || null } : null,
+        background: batch
+          ? (await runningBackgroundTasks(db, batch.id)).map((t) => ({ key: t.key, command: t.command, stories: t.stories, status: t.status, startedAt: t.startedAt }))
+          : [],
+        lastEventId: await lastEventId(db),
+      };
+    },
+    start: (cycles) => control(() => runner.start({ cycles })),
+    resume: () => control(() => runner.resume()),
+    pause: () => control(() => runner.pause()),
+    stop: () => control(() => runner.stop()),
+    subscribe(listener) {
+      return runner.subscribe((event) => listener({ id: event.id, type: event.type, ts: event.ts, payload: event.payload } satisfies StoredEvent));
+    },
+    eventsAfter: (afterId, limit) => eventsAfter(db, afterId, limit),
+    batches: () => listBatches(db),
+    stories: () => listStories(db),
+    commands: (filter) => listCommands(db, filter.story ? { story: filter.story } : {}),
+    async sprintStatus() {
+      return readSprintStatusFile(await layout);
+    },
+    async storyDescriptions() {
+      const { implementationArtifacts } = await layout;
+      const descriptions: Record<string, string> = {};
+      const files = await readdir(implementationArtifacts).catch(() => [] as string[]);
+      for (const file of files.filter((f) => /^\d+[a-z]*-.*\.md$/i.test(f) && !f.includes('discovery') && !f.startsWith('tech-spec'))) {
+        const text = await readFile(path.join(implementationArtifacts, file), 'utf8').catch(() => '');
+        const description = storyDescription(text);
+        if (description) descriptions[file.replace(/\.md$/, '')] = description;
+      }
+      return descriptions;
+    },
+    taxonomy: taxonomyOf,
+    machines: async () => machineDefinitions(),
+  };
+}
