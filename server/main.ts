@@ -11,8 +11,6 @@ import { createSprintRunner, type RunnerListener, type SprintRunner } from '../m
 import { createRunnerService } from './runner-service.js';
 import { startServer } from './start.js';
 
-export const DEFAULT_SERVE_PORT = 8080;
-export const DEFAULT_SERVE_HOST = '127.0.0.1';
 
 export interface ServeOptions {
   projectRoot: string;
@@ -62,9 +60,10 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   };
   try {
     // an existing database is claimed before it is migrated, so a second orchestrator never touches it
-    if (hasOwnerTable(db)) acquireOwner(db);
+    const claimedFirst = hasOwnerTable(db);
+    if (claimedFirst) acquireOwner(db);
     await migrateToLatest(db);
-    acquireOwner(db);
+    if (!claimedFirst) acquireOwner(db);
     cleanup.push(() => void releaseOwner(db));
     if (existsSync(layout.legacyCsv)) await importLegacyCsv(db, layout.legacyCsv);
     const store = createSqliteStore(db);
@@ -81,8 +80,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     cleanup.push(() => runner.close());
     const server = await startServer({
       service: createRunnerService(runner, db),
-      host: options.host ?? DEFAULT_SERVE_HOST,
-      port: options.port ?? DEFAULT_SERVE_PORT,
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.staticDir ? { staticDir: options.staticDir } : {}),
     });
     cleanup.push(() => server.close());

@@ -9,7 +9,7 @@ import { allowedHostsFor } from './security.js';
 import type { SprintService } from './service.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 4280;
+export const DEFAULT_PORT = 8080;
 
 export interface StartServerOptions {
   service: SprintService;

@@ -1,0 +1,52 @@
+// Runs `sprint-runner serve` as a real child process (the built dist/cli.js) and talks to it over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, SIM_CLAUDE } from './scenario.js';
+import { waitFor } from './wait.js';
+
+export const BUILT_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  api<T = unknown>(route: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
+  /** resolves with the exit code or signal */
+  exited: Promise<number | string | null>;
+}
+
+export async function startServe(root: string, dbFile: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` (npm test does)`);
+  const child = spawn(process.execPath, [BUILT_CLI, 'serve', '--project', root, '--db', dbFile, '--port', '0', '--claude', SIM_CLAUDE], {
+    env: { ...process.env, SPRINT_SIM_PACE_MS: '0', IS_SANDBOX: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const url = await waitFor(
+    () => {
+      if (gone) throw new Error(`serve exited early:\n${output}`);
+      return /dashboard: (http:\/\/\S+)/.exec(output)?.[1];
+    },
+    'serve to print its URL',
+    30_000,
+  );
+  return {
+    child,
+    url,
+    output: () => output,
+    exited,
+    async api<T>(route: string, init: { method?: string; body?: unknown } = {}) {
+      const response = await fetch(`${url}${route}`, {
+        method: init.method ?? 'GET',
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body), headers: { 'Content-Type': 'application/json' } } : {}),
+      });
+      return { status: response.status, body: (await response.json()) as T };
+    },
+  };
+}
