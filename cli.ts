@@ -73,6 +73,8 @@ export function formatEvent(event: RunnerEvent): string | null {
       return `${at}  ERROR: ${event.payload.message}`;
     case 'state':
       return `${at}  [${event.payload.status}]`;
+    case 'machine':
+      return null;
   }
 }
 

@@ -38,7 +38,11 @@ export interface SprintRunnerOptions {
 export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
 
 /** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state`. */
-export type RunnerEvent = (WorkflowEmitted | { type: 'state'; payload: { status: BatchStatus } }) & { id: number; ts: number };
+export type RunnerEvent = (
+  | WorkflowEmitted
+  | { type: 'state'; payload: { status: BatchStatus } }
+  | { type: 'machine'; payload: { actors: ActiveState[] } }
+) & { id: number; ts: number };
 
 export type RunnerListener = (event: RunnerEvent) => void;
 
@@ -70,6 +74,27 @@ export function validateCycles(cycles: unknown): MaxCycles {
   if (cycles === 'all') return 'all';
   if (typeof cycles === 'number' && Number.isInteger(cycles) && cycles >= 1) return cycles;
   throw new Error(`cycles must be a whole number of at least 1, or "all" (got ${JSON.stringify(cycles)})`);
+}
+
+export interface ActiveState {
+  /** path of actor ids from the root: `batch/cycle/story/codeReview` */
+  path: string;
+  /** which machine definition (`batch`, `cycle`, `story`, `review`, `commandRun`) */
+  machine: string;
+  value: unknown;
+}
+
+/** The active state of every machine actor in the tree, root first. */
+export function activeStates(root: AnyActorRef): ActiveState[] {
+  const out: ActiveState[] = [];
+  const visit = (ref: AnyActorRef, path: string) => {
+    const snapshot = ref.getSnapshot() as { value?: unknown; machine?: { id: string }; children?: Record<string, AnyActorRef | undefined>; status?: string };
+    if (snapshot.value === undefined || !snapshot.machine || snapshot.status !== 'active') return;
+    out.push({ path, machine: snapshot.machine.id, value: snapshot.value });
+    for (const [id, child] of Object.entries(snapshot.children ?? {})) if (child) visit(child, `${path}/${id}`);
+  };
+  visit(root, 'batch');
+  return out;
 }
 
 /** Without a database, events still get increasing ids, and nothing survives the process. */
@@ -120,8 +145,20 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     }
   };
 
+  let lastActive = '';
+  /** A `machine` event whenever the tree's active states change: the inspector highlights them live. */
+  const noteActiveStates = () => {
+    if (!actor) return;
+    const active = activeStates(actor);
+    const json = JSON.stringify(active);
+    if (json === lastActive) return;
+    lastActive = json;
+    pending.push({ type: 'machine', ts: Date.now(), payload: { actors: active } });
+  };
+
   const commit = (withSnapshot: boolean) => {
     if (batchId === null || (pending.length === 0 && !withSnapshot)) return;
+    if (withSnapshot && actor && actor.getSnapshot().status !== 'stopped') noteActiveStates();
     const events = pending;
     pending = [];
     // Stopping the actor itself (close) yields a `stopped` snapshot without children: never persist that
