@@ -1,0 +1,27 @@
+// Bundles the dashboard (vanilla TypeScript) into web/dist with esbuild: one app.js, the HTML, and one CSS file.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const out = path.join(here, 'dist');
+mkdirSync(out, { recursive: true });
+await build({
+  entryPoints: [path.join(here, 'src', 'main.ts')],
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  outfile: path.join(out, 'app.js'),
+  sourcemap: true,
+  minify: process.argv.includes('--minify'),
+  logLevel: 'warning',
+  // elkjs's bundled build may reach for a web worker file it does not need here
+  external: ['web-worker'],
+});
+copyFileSync(path.join(here, 'index.html'), path.join(out, 'index.html'));
+// one stylesheet from web/styles/*.css, base first, so each view keeps its own file
+const styles = readdirSync(path.join(here, 'styles'))
+  .filter((f) => f.endsWith('.css'))
+  .sort((a, b) => (a === 'base.css' ? -1 : b === 'base.css' ? 1 : a.localeCompare(b)));
+writeFileSync(path.join(out, 'styles.css'), styles.map((f) => `/* ${f} */\n${readFileSync(path.join(here, 'styles', f), 'utf8')}`).join('\n'));

@@ -1,0 +1,253 @@
+// The dashboard's one model: the API state, the sprint, commands and the event history, patched by each pushed event.
+import { getJson } from './api.js';
+import type { ApiState, CommandView, SprintView, StoredEvent, TaxonomyView } from './types.js';
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+interface Topics {
+  connection: ConnectionState;
+  state: ApiState;
+  event: StoredEvent;
+  command: CommandView;
+  sprint: SprintView;
+  descriptions: Record<string, string>;
+  machine: ActiveStateView[];
+  history: void;
+}
+
+export interface ActiveStateView {
+  path: string;
+  machine: string;
+  value: unknown;
+}
+
+/** Enough events for any screen; older ones are fetched page by page when the log scrolls that far. */
+export const EVENT_PAGE = 2000;
+
+interface CommandRow {
+  runId: string;
+  command: string;
+  kind: string;
+  stories: string[];
+  attempt: number;
+  model: string | null;
+  background: boolean;
+  status: CommandView['status'];
+  message: string | null;
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  startedAt: string;
+  endedAt: string | null;
+  tasks: CommandView['tasks'];
+}
+
+export class Store {
+  connection: ConnectionState = 'connecting';
+  state: ApiState | null = null;
+  sprint: SprintView | null = null;
+  descriptions: Record<string, string> = {};
+  taxonomy: TaxonomyView = {};
+  machines: Record<string, unknown> = {};
+  active: ActiveStateView[] = [];
+  /** newest last; ids increase */
+  events: StoredEvent[] = [];
+  readonly commands = new Map<string, CommandView>();
+  /** the newest attempt of each run id: progress events name the run, not the attempt */
+  private readonly latestAttempt = new Map<string, string>();
+  private readonly listeners = new Map<keyof Topics, Set<(value: never) => void>>();
+  private refetching = new Map<string, ReturnType<typeof setTimeout>>();
+  private oldestLoaded = Infinity;
+
+  on<K extends keyof Topics>(topic: K, listener: (value: Topics[K]) => void): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(listener as (value: never) => void);
+    return () => set!.delete(listener as (value: never) => void);
+  }
+
+  emit<K extends keyof Topics>(topic: K, value: Topics[K]): void {
+    for (const listener of this.listeners.get(topic) ?? []) {
+      try {
+        (listener as (value: Topics[K]) => void)(value);
+      } catch (error) {
+        console.error(`listener of ${topic} failed`, error);
+      }
+    }
+  }
+
+  get lastEventId(): number {
+    return this.events.length ? this.events[this.events.length - 1]!.id : 0;
+  }
+
+  get hasOlderEvents(): boolean {
+    return this.oldestLoaded > 1;
+  }
+
+  setConnection(state: ConnectionState): void {
+    this.connection = state;
+    this.emit('connection', state);
+  }
+
+  /** First paint: everything a view needs, the newest page of events included. */
+  async loadInitial(): Promise<void> {
+    const [state, taxonomy, machines, commands] = await Promise.all([
+      getJson<ApiState>('/api/state'),
+      getJson<TaxonomyView>('/api/taxonomy').catch(() => ({})),
+      getJson<Record<string, unknown>>('/api/machines').catch(() => ({})),
+      getJson<CommandRow[]>('/api/commands').catch(() => [] as CommandRow[]),
+    ]);
+    this.taxonomy = taxonomy;
+    this.machines = machines;
+    for (const row of [...commands].reverse()) this.putCommand({ ...row, key: `${row.runId}#${row.attempt}` });
+    const after = Math.max(0, state.lastEventId - EVENT_PAGE);
+    this.events = await getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${EVENT_PAGE}`);
+    this.oldestLoaded = this.events[0]?.id ?? after + 1;
+    for (const event of this.events) if (event.type === 'machine') this.active = (event.payload as { actors: ActiveStateView[] }).actors;
+    this.setState(state);
+    this.emit('history', undefined);
+    await Promise.all([this.refreshSprint(), this.refreshDescriptions()]);
+  }
+
+  /** Older events for the log, one page at a time. */
+  async loadOlder(): Promise<number> {
+    if (!this.hasOlderEvents) return 0;
+    const after = Math.max(0, this.oldestLoaded - 1 - EVENT_PAGE);
+    const page = (await getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${this.oldestLoaded - 1 - after}`)).filter((e) => e.id < this.oldestLoaded);
+    this.events = [...page, ...this.events];
+    this.oldestLoaded = page[0]?.id ?? after + 1;
+    if (after === 0) this.oldestLoaded = 1;
+    this.emit('history', undefined);
+    return page.length;
+  }
+
+  /** One pushed event: the model patches what it concerns and tells the views that care. */
+  apply(event: StoredEvent): void {
+    if (event.id <= this.lastEventId) return; // a replay overlapping what we have
+    this.events.push(event);
+    const p = event.payload as Record<string, unknown>;
+    switch (event.type) {
+      case 'command:start': {
+        const stories = (p['stories'] as { shortId: string }[]).map((s) => s.shortId);
+        this.putCommand({
+          key: `${p['runId']}#${p['attempt']}`,
+          runId: p['runId'] as string,
+          command: p['command'] as string,
+          kind: p['kind'] as string,
+          stories,
+          attempt: p['attempt'] as number,
+          model: (p['model'] as string | null) ?? null,
+          background: p['background'] as boolean,
+          status: 'running',
+          message: null,
+          costUsd: null,
+          inputTokens: null,
+          outputTokens: null,
+          startedAt: new Date(event.ts).toISOString(),
+          endedAt: null,
+          tasks: [],
+        });
+        break;
+      }
+      case 'command:progress': {
+        const command = this.commandOfRun(p['runId'] as string);
+        if (command && p['kind'] === 'task') {
+          const task = p['task'] as { story: string; taskId: string; status: 'start' | 'end'; message: string };
+          const at = new Date(event.ts).toISOString();
+          if (task.status === 'start') {
+            command.tasks.push({ storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'running', message: task.message || null, startedAt: at, endedAt: null });
+          } else {
+            const open = [...command.tasks].reverse().find((t) => t.taskId === task.taskId && t.storyShortId === (task.story || null) && t.status === 'running');
+            if (open) Object.assign(open, { status: 'done', endedAt: at, message: task.message || open.message });
+            else command.tasks.push({ storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'done', message: task.message || null, startedAt: at, endedAt: at });
+          }
+          this.emit('command', command);
+        }
+        break;
+      }
+      case 'command:end': {
+        const command = this.commands.get(`${p['runId']}#${p['attempt']}`);
+        if (command) {
+          const outcome = p['outcome'] as { message: string; result: { costUsd: number; usage: { inputTokens: number; outputTokens: number } } | null };
+          Object.assign(command, {
+            status: p['status'],
+            message: outcome.message,
+            costUsd: outcome.result?.costUsd ?? null,
+            inputTokens: outcome.result?.usage.inputTokens ?? null,
+            outputTokens: outcome.result?.usage.outputTokens ?? null,
+            endedAt: new Date(event.ts).toISOString(),
+          });
+          for (const task of command.tasks) if (task.status === 'running') Object.assign(task, { status: 'done', endedAt: command.endedAt });
+          this.emit('command', command);
+        }
+        this.refetch('sprint', () => this.refreshSprint());
+        this.refetch('descriptions', () => this.refreshDescriptions(), 500);
+        break;
+      }
+      case 'machine':
+        this.active = (p['actors'] as ActiveStateView[]) ?? [];
+        this.emit('machine', this.active);
+        break;
+      case 'story:status':
+      case 'cycle:start':
+        this.refetch('sprint', () => this.refreshSprint());
+        break;
+    }
+    if (['state', 'batch:start', 'batch:end', 'cycle:start', 'cycle:end', 'command:start', 'command:end', 'command:progress'].includes(event.type)) {
+      this.refetch('state', () => this.refreshState(), event.type === 'command:progress' ? 100 : 0);
+    }
+    this.emit('event', event);
+  }
+
+  private commandOfRun(runId: string): CommandView | undefined {
+    const key = this.latestAttempt.get(runId);
+    return key ? this.commands.get(key) : undefined;
+  }
+
+  private putCommand(command: CommandView): void {
+    this.commands.set(command.key, command);
+    const latest = this.latestAttempt.get(command.runId);
+    if (!latest || (this.commands.get(latest)?.attempt ?? 0) <= command.attempt) this.latestAttempt.set(command.runId, command.key);
+    this.emit('command', command);
+  }
+
+  /** Several events in a burst need one refetch, not one each. */
+  private refetch(name: string, run: () => Promise<void>, delayMs = 0): void {
+    if (this.refetching.has(name)) return;
+    this.refetching.set(
+      name,
+      setTimeout(() => {
+        this.refetching.delete(name);
+        run().catch((error) => console.error(`refresh ${name} failed`, error));
+      }, delayMs),
+    );
+  }
+
+  setState(state: ApiState): void {
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  async refreshState(): Promise<void> {
+    this.setState(await getJson<ApiState>('/api/state'));
+  }
+
+  async refreshSprint(): Promise<void> {
+    try {
+      this.sprint = await getJson<SprintView>('/api/sprint-status');
+      this.emit('sprint', this.sprint);
+    } catch (error) {
+      console.error('sprint-status', error);
+    }
+  }
+
+  async refreshDescriptions(): Promise<void> {
+    this.descriptions = await getJson<Record<string, string>>('/api/story-descriptions').catch(() => this.descriptions);
+    this.emit('descriptions', this.descriptions);
+  }
+
+  /** Commands in start order, for the activity and timeline views. */
+  commandList(): CommandView[] {
+    return [...this.commands.values()].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.key < b.key ? -1 : 1));
+  }
+}

@@ -1,0 +1,52 @@
+// The shapes the dashboard reads from the API and the WebSocket (server/service.ts and db/reads.ts on the other side).
+export type { ApiState, ApiStatus, StoredEvent } from '../../server/service.js';
+
+export interface TaskView {
+  storyShortId: string | null;
+  taskId: string;
+  known: boolean;
+  status: 'running' | 'done';
+  message: string | null;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** One command attempt, from /api/commands history or built from live events. */
+export interface CommandView {
+  /** `${runId}#${attempt}` */
+  key: string;
+  runId: string;
+  command: string;
+  kind: string;
+  stories: string[];
+  attempt: number;
+  model: string | null;
+  background: boolean;
+  status: 'running' | 'ok' | 'failed' | 'interrupted';
+  message: string | null;
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  startedAt: string;
+  endedAt: string | null;
+  tasks: TaskView[];
+}
+
+export interface SprintStoryView {
+  key: string;
+  shortId: string;
+  epicId: string;
+  storyNumber: number;
+  rawStatus: string;
+  status: string | null;
+}
+
+export interface SprintView {
+  project: string | null;
+  epics: { key: string; epicId: string; status: string }[];
+  stories: SprintStoryView[];
+}
+
+export interface TaxonomyView {
+  [command: string]: { id: string; label: string }[];
+}

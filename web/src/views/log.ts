@@ -1,0 +1,127 @@
+// The live event log: newest first, filtered, virtualised so 100,000 events keep a DOM of a few dozen rows.
+import { clock, h, setText } from '../dom.js';
+import { setUi, ui } from '../persist.js';
+import type { Store } from '../store.js';
+import type { StoredEvent } from '../types.js';
+
+const ROW_HEIGHT = 22;
+const OVERSCAN = 10;
+export const LOG_TYPES = ['batch', 'cycle', 'command:start', 'command:progress', 'command:end', 'story:status', 'warning', 'error', 'state', 'machine'] as const;
+
+/** One line of text for an event; the filter searches it too. */
+export function describeEvent(event: StoredEvent): string {
+  const p = event.payload as Record<string, any>;
+  switch (event.type) {
+    case 'batch:start':
+      return `batch started (${p['maxCycles']} cycles)`;
+    case 'batch:end':
+      return `batch ${p['status']}: ${p['message']}`;
+    case 'cycle:start':
+      return `cycle ${p['cycle']}: ${(p['stories'] as { shortId: string }[]).map((s) => s.shortId).join(' + ')} from ${p['entryStep']}`;
+    case 'cycle:end':
+      return `cycle ${p['cycle']} ${p['counted'] ? 'done' : `not counted (${p['failure']?.command} failed)`}`;
+    case 'command:start':
+      return `▶ ${p['command']} ${(p['stories'] as { shortId: string }[]).map((s) => s.shortId).join(',')}${p['model'] ? ` [${p['model']}]` : ''}${p['background'] ? ' (background)' : ''}${p['attempt'] > 1 ? ` attempt ${p['attempt']}` : ''}`;
+    case 'command:progress':
+      if (p['kind'] === 'task') return `  ${p['task'].story} ${p['command']} ${p['task'].taskId} ${p['task'].status}${p['task'].message ? `: ${p['task'].message}` : ''}`;
+      if (p['kind'] === 'spawned') return `  ${p['command']} pid ${p['pid']}`;
+      if (p['kind'] === 'init') return `  ${p['command']} session ${p['sessionId']} (${p['model']})`;
+      if (p['kind'] === 'rate-limit') return `  ${p['command']} usage limit: ${p['info'].status}`;
+      return `  ${p['command']} ${p['kind']}${p['message'] ? `: ${p['message']}` : ''}`;
+    case 'command:end':
+      return `■ ${p['command']} ${(p['stories'] as string[]).join(',')} ${p['status']}${p['status'] === 'failed' ? `: ${p['outcome']?.message}` : ''}`;
+    case 'story:status':
+      return `story ${p['story'].key} → ${p['status']} (${p['reason']})`;
+    case 'warning':
+    case 'error':
+      return String(p['message'] ?? '');
+    case 'state':
+      return `status: ${p['status']}`;
+    case 'machine':
+      return `machines: ${(p['actors'] as { path: string }[]).length} active`;
+    default:
+      return JSON.stringify(p);
+  }
+}
+
+const typeGroup = (type: string) => (type.startsWith('batch') ? 'batch' : type.startsWith('cycle') ? 'cycle' : type);
+
+export function mountLog(container: HTMLElement, store: Store): void {
+  const filterText = h('input', { type: 'search', placeholder: 'filter the log', 'data-testid': 'log-filter-text', value: ui().logFilter.text });
+  const typeBoxes = LOG_TYPES.map((type) => {
+    const box = h('input', { type: 'checkbox', value: type, 'data-testid': `log-type-${type}` });
+    box.checked = ui().logFilter.types.includes(type);
+    return { type, box, label: h('label', { class: 'log-type' }, box, type) };
+  });
+  const count = h('span', { class: 'muted', 'data-testid': 'log-count' });
+  const viewport = h('div', { class: 'log-viewport', 'data-testid': 'event-log' });
+  const spacer = h('div', { class: 'log-spacer' });
+  viewport.append(spacer);
+  container.append(h('div', { class: 'toolbar' }, filterText, ...typeBoxes.map((t) => t.label), count), viewport);
+
+  /** matching events, oldest first: row i from the top shows filtered[length - 1 - i] */
+  let filtered: StoredEvent[] = [];
+  const pool: HTMLElement[] = [];
+  let loadingOlder = false;
+
+  const matches = (event: StoredEvent) => {
+    const { text, types } = ui().logFilter;
+    if (!types.includes(typeGroup(event.type))) return false;
+    return !text || describeEvent(event).toLowerCase().includes(text.toLowerCase()) || event.type.includes(text);
+  };
+  const saveFilter = () => {
+    const checked = typeBoxes.filter((t) => t.box.checked).map((t) => t.type);
+    setUi('logFilter', { text: filterText.value, types: checked });
+    refilter();
+  };
+  const refilter = () => {
+    filtered = store.events.filter(matches);
+    render();
+  };
+
+  const render = () => {
+    spacer.style.height = `${filtered.length * ROW_HEIGHT}px`;
+    setText(count, `${filtered.length} shown of ${store.events.length}${store.hasOlderEvents ? '+' : ''}`);
+    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const visible = Math.ceil((viewport.clientHeight || 400) / ROW_HEIGHT) + OVERSCAN * 2;
+    const last = Math.min(filtered.length, first + visible);
+    // the pool only grows to the number of visible rows: the DOM stays bounded whatever the history
+    while (pool.length < last - first) {
+      const row = h('div', { class: 'log-row', 'data-testid': 'log-row' }, h('span', { class: 'log-time mono' }), h('span', { class: 'log-type-tag' }), h('span', { class: 'log-text' }));
+      pool.push(row);
+      viewport.append(row);
+    }
+    pool.forEach((row, i) => {
+      const index = first + i;
+      const event = index < last ? filtered[filtered.length - 1 - index] : undefined;
+      row.hidden = !event;
+      if (!event) return;
+      row.style.top = `${index * ROW_HEIGHT}px`;
+      if (row.dataset['id'] === String(event.id)) return;
+      row.dataset['id'] = String(event.id);
+      row.dataset['type'] = event.type;
+      setText(row.children[0]!, clock(event.ts));
+      setText(row.children[1]!, event.type);
+      setText(row.children[2]!, describeEvent(event));
+    });
+    const nearEnd = viewport.scrollTop + viewport.clientHeight >= spacer.offsetHeight - ROW_HEIGHT * 20;
+    if (nearEnd && store.hasOlderEvents && !loadingOlder) {
+      loadingOlder = true;
+      void store.loadOlder().finally(() => (loadingOlder = false));
+    }
+  };
+
+  filterText.addEventListener('input', saveFilter);
+  for (const t of typeBoxes) t.box.addEventListener('change', saveFilter);
+  viewport.addEventListener('scroll', () => requestAnimationFrame(render), { passive: true });
+  store.on('history', refilter);
+  let frame = 0;
+  store.on('event', (event) => {
+    if (!matches(event)) return;
+    filtered.push(event);
+    // reading newest first at the top: keep what the reader looks at still when they scrolled down
+    if (viewport.scrollTop > 0) viewport.scrollTop += ROW_HEIGHT;
+    if (!frame) frame = requestAnimationFrame(() => ((frame = 0), render()));
+  });
+  refilter();
+}
