@@ -27,9 +27,11 @@ export interface SprintRunnerOptions {
   permissionMode?: PermissionMode;
   /** added to the environment the children get */
   env?: NodeJS.ProcessEnv;
-  /** ms a child may take to exit after its `result` line (default 5000) */
+  /** ms a child may take to exit after its `result` line (WATCHDOG_DEFAULTS) */
   resultGraceMs?: number;
+  /** ms without any output before a child is ended (WATCHDOG_DEFAULTS; 0 = off) */
   idleTimeoutMs?: number;
+  /** ms a child may run in all (WATCHDOG_DEFAULTS; 0 = off) */
   totalTimeoutMs?: number;
   /** where events and snapshots are kept (db/store.ts); without one, nothing survives the process */
   store?: RunStore;
@@ -68,6 +70,19 @@ export interface SprintRunner {
 }
 
 const DEFAULT_CYCLES = 2;
+
+/**
+ * The three limits every command runs under (spec step 5: a watchdog that ends a command makes it a failure).
+ * Timers in the child-process layer, not XState `after`, which a restored snapshot would not restart.
+ */
+export const WATCHDOG_DEFAULTS = {
+  /** no stdout line at all for this long: the CLI is stuck */
+  idleTimeoutMs: 15 * 60_000,
+  /** no command of this workflow should take longer; a dev-story on a big story can take an hour or two */
+  totalTimeoutMs: 4 * 60 * 60_000,
+  /** the CLI sometimes does not exit after its result line */
+  resultGraceMs: 30_000,
+} as const;
 
 export function validateCycles(cycles: unknown): MaxCycles {
   if (cycles === undefined) return DEFAULT_CYCLES;
@@ -116,9 +131,9 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     bin: options.claudeBin ?? 'claude',
     permissionMode: options.permissionMode ?? 'bypassPermissions',
     env: { ...process.env, ...options.env },
-    ...(options.resultGraceMs !== undefined ? { resultGraceMs: options.resultGraceMs } : {}),
-    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-    ...(options.totalTimeoutMs !== undefined ? { totalTimeoutMs: options.totalTimeoutMs } : {}),
+    resultGraceMs: options.resultGraceMs ?? WATCHDOG_DEFAULTS.resultGraceMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? WATCHDOG_DEFAULTS.idleTimeoutMs,
+    totalTimeoutMs: options.totalTimeoutMs ?? WATCHDOG_DEFAULTS.totalTimeoutMs,
   };
   const layout = loadProjectLayout(options.projectRoot);
   // Keep an unobserved rejection from crashing the process; start() reports it.

@@ -79,6 +79,8 @@ class ClaudeRun {
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
+  /** set (to the grace period) when the child outlived its result and was ended */
+  private graceExpired: number | null = null;
   private treePoll: NodeJS.Timeout | null = null;
   private closeWaiter: (() => void) | null = null;
 
@@ -236,6 +238,8 @@ class ClaudeRun {
       const graceMs = this.opts.resultGraceMs ?? DEFAULT_RESULT_GRACE_MS;
       this.graceTimer = setTimeout(() => {
         if (this.exited) return;
+        // spec step 5: a watchdog that had to end the child makes the command a failure, result or not
+        this.graceExpired = graceMs;
         this.warn(`claude did not exit within ${graceMs} ms after its result; ending its process tree`);
         void this.endTree();
       }, graceMs);
@@ -335,6 +339,9 @@ class ClaudeRun {
     const fail = (failure: FailureReason, message: string): CommandOutcome => ({ ...base, ok: false, failure, message });
 
     if (this.spawnError) return fail('spawn-failed', this.spawnFailureMessage(this.spawnError));
+    if (this.graceExpired !== null) {
+      return fail('watchdog-exit', `claude did not exit within ${this.graceExpired} ms after its result; ended the claude process tree`);
+    }
     const resultOk = result !== null && !result.isError && result.subtype === 'success';
     // A complete, successful answer stands even if a stop or watchdog raced it.
     if (resultOk) {

@@ -155,12 +155,14 @@ describe('runClaudeProcess', () => {
     expect(outcome.assistantText).toBe('Starting.');
   });
 
-  it('a process that hangs after its result is ended after the grace period; the result still counts', async () => {
+  it('a process that hangs after its result is ended after the grace period, and that is a failure (spec step 5)', async () => {
     const { handle, done } = start('hang-after-result', { resultGraceMs: 200 });
     const pid = handle.pid!;
     const startTime = await waitFor(() => readProcessStartTime(pid));
     const { outcome, messages } = await done;
-    expect(outcome).toMatchObject({ ok: true, failure: null });
+    expect(outcome).toMatchObject({ ok: false, failure: 'watchdog-exit' });
+    expect(outcome.result).toMatchObject({ subtype: 'success' });
+    expect(outcome.message).toContain('did not exit within 200 ms after its result');
     expect(outcome.signal).toBe('SIGINT');
     expect(ofType(messages, 'warning').map((m) => m.message).join('\n')).toContain('did not exit within 200 ms');
     expect(isAlive(pid, startTime)).toBe(false);

@@ -47,11 +47,11 @@ describe('the claude child', () => {
     expect(reviewTasks.map((t) => `${t.task.taskId}:${t.task.status}`).slice(0, 2)).toEqual([`${reviewTasks[0]!.task.taskId}:start`, `${reviewTasks[0]!.task.taskId}:end`]);
   });
 
-  it('survives garbage lines, a 5 MB line and a child that hangs after its result', async () => {
+  it('survives garbage lines and a 5 MB line; a child that hangs after its result is ended and counted as a failure', async () => {
     run = await runBatch(
       {
         developmentStatus: '  epic-1: in-progress\n  1-1-alpha: in-progress\n',
-        scenario: { stories: { '1-1': { run: { 'dev-story': ['garbage'], 'code-review': ['big-line'] } } }, commands: { 'batch-commit': ['hang-after-result'] } },
+        scenario: { stories: { '1-1': { run: { 'dev-story': ['garbage'], 'code-review': ['big-line'] } } }, commands: { 'batch-commit': ['hang-after-result', 'ok'] } },
       },
       1,
       { resultGraceMs: 300 },
@@ -60,7 +60,13 @@ describe('the claude child', () => {
     expect(run.output).toMatchObject({ type: 'ok', cyclesCompleted: 1 });
     const warnings = run.events.flatMap((e) => (e.type === 'command:progress' && e.payload.kind === 'warning' ? [e.payload.message] : []));
     expect(warnings.length).toBeGreaterThan(0);
-    expect(run.events.filter((e) => e.type === 'command:end').map((e) => (e.type === 'command:end' ? e.payload.status : ''))).toEqual(['ok', 'ok', 'ok']);
+    expect(run.events.flatMap((e) => (e.type === 'command:end' ? [`${e.payload.command}:${e.payload.status}:${e.payload.outcome.failure}`] : []))).toEqual([
+      'dev-story:ok:null',
+      'code-review-1:ok:null',
+      'batch-commit:failed:watchdog-exit',
+    ]);
+    // a failed batch commit is an error event, and the cycle stays counted
+    expect(run.events.some((e) => e.type === 'error' && e.payload.message.includes('batch-commit failed'))).toBe(true);
   });
 
   it('renders every demo template with only the listed variables, leaving none of them unfilled', async () => {

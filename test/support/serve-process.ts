@@ -16,9 +16,9 @@ export interface ServeProcess {
   exited: Promise<number | string | null>;
 }
 
-export async function startServe(root: string, dbFile: string, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+export async function startServe(root: string, dbFile: string, env: NodeJS.ProcessEnv = {}, port = 0): Promise<ServeProcess> {
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` (npm test does)`);
-  const child = spawn(process.execPath, [BUILT_CLI, 'serve', '--project', root, '--db', dbFile, '--port', '0', '--claude', SIM_CLAUDE], {
+  const child = spawn(process.execPath, [BUILT_CLI, 'serve', '--project', root, '--db', dbFile, '--port', String(port), '--claude', SIM_CLAUDE], {
     env: { ...process.env, SPRINT_SIM_PACE_MS: '0', IS_SANDBOX: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

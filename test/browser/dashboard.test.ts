@@ -1,0 +1,215 @@
+// The dashboard in Debian's Chromium (playwright-core) against a real `serve` of the demo: controls, live events, reloads, restarts.
+import { existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject } from '../support/scenario.js';
+import { startServe, type ServeProcess } from '../support/serve-process.js';
+import { waitFor } from '../support/wait.js';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+// In CI a missing browser is a failure, never a skip: .ci/run installs Debian's chromium.
+if (process.env['CI'] && !haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run must install the chromium package`);
+const SCREENSHOTS = process.env['SCREENSHOT_DIR'];
+
+let browser: Browser;
+const serves: ServeProcess[] = [];
+const roots: string[] = [];
+
+beforeAll(async () => {
+  if (!haveChromium) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  for (const serve of serves.splice(0)) {
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+  }
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function demo(scenario: Record<string, unknown> = {}, port?: number, root = makeProject({ scenario })) {
+  if (!roots.includes(root)) roots.push(root);
+  const serve = await startServe(root, path.join(root, 'runner.db'), { SPRINT_SIM_PACE_MS: '5' }, port);
+  serves.push(serve);
+  return { serve, root };
+}
+
+async function open(url: string, width = 1400): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error));
+  await page.goto(url);
+  await page.getByTestId('run-status').waitFor();
+  await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-state').catch(() => null), { timeout: 15_000 }).toBe('open');
+  return page;
+}
+
+const statusText = (page: Page) => page.getByTestId('run-status').textContent();
+const shot = async (page: Page, name: string) => {
+  if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+};
+
+describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
+  it('Start with cycles 1 begins a batch, and live events appear', async () => {
+    const { serve } = await demo({ commands: { 'code-review': ['slow:400'] } });
+    const page = await open(serve.url);
+    await page.getByTestId('run-cycles').fill('1');
+    await page.getByTestId('run-start').click();
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/Running cycle 1\/1/);
+    await expect.poll(() => page.getByTestId('log-row').count(), { timeout: 15_000 }).toBeGreaterThan(3);
+    await expect.poll(() => page.getByTestId('event-log').textContent(), { timeout: 15_000 }).toContain('code-review-1');
+    await expect.poll(() => statusText(page), { timeout: 30_000 }).toMatch(/Completed/);
+    expect(await page.getByTestId('next-batch').isVisible()).toBe(true);
+    await shot(page, 'run');
+  });
+
+  it('Pause, Resume and Stop work, and resume after stop completes', async () => {
+    const { serve } = await demo({ commands: { 'dev-story': ['slow:1500'], 'code-review': ['slow:800'] } });
+    const page = await open(serve.url);
+    await page.getByTestId('run-cycles').fill('2');
+    await page.getByTestId('run-start').click();
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/Running/);
+    expect(await page.getByTestId('run-start').isDisabled()).toBe(true);
+
+    await page.getByTestId('run-pause').click();
+    await expect.poll(() => statusText(page)).toMatch(/Paused/);
+    expect(await page.getByTestId('run-pause').isDisabled()).toBe(true);
+    expect(await page.getByTestId('run-resume').isEnabled()).toBe(true);
+    await page.getByTestId('run-resume').click();
+    await expect.poll(() => statusText(page)).toMatch(/Running/);
+
+    await page.getByTestId('run-stop').click();
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toBe('Stopped');
+    expect(await page.getByTestId('run-stop').isDisabled()).toBe(true);
+    expect((await serve.api<{ status: string }>('/api/state')).body.status).toBe('stopped');
+
+    await page.getByTestId('run-resume').click();
+    await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed: Batch complete/);
+    const state = (await serve.api<{ batch: { cyclesCompleted: number } }>('/api/state')).body;
+    expect(state.batch.cyclesCompleted).toBe(2);
+  });
+
+  it('a reload keeps the tab, the filters and the cycles input', async () => {
+    const { serve } = await demo();
+    const page = await open(serve.url);
+    await page.getByTestId('run-cycles').fill('all');
+    await page.getByTestId('log-filter-text').fill('review');
+    await page.locator('[data-tab="stories"]').click();
+    await page.getByTestId('stories-filter-status').selectOption('backlog');
+    await page.reload();
+    await page.getByTestId('run-status').waitFor({ state: 'attached' });
+    expect(await page.locator('[data-tab="stories"]').getAttribute('aria-selected')).toBe('true');
+    expect(await page.getByTestId('stories-filter-status').inputValue()).toBe('backlog');
+    expect(await page.getByTestId('run-cycles').inputValue()).toBe('all');
+    expect(await page.getByTestId('log-filter-text').inputValue()).toBe('review');
+  });
+
+  it('the same DOM node for a story row survives 50 updates', async () => {
+    const { serve } = await demo();
+    const page = await open(serve.url);
+    await page.locator('[data-tab="stories"]').click();
+    const row = page.locator('[data-testid="story-row"][data-key="2a-3-search-api"]');
+    await row.waitFor();
+    await row.evaluate((el) => ((el as HTMLElement & { marker?: string }).marker = 'original'));
+    // 50 updates through the store's own topic, as pushed events cause them
+    await page.evaluate(async () => {
+      const { store } = (window as unknown as { sprintRunner: { store: { sprint: { stories: { key: string; status: string | null; rawStatus: string }[] }; emit: (t: string, v: unknown) => void } } }).sprintRunner;
+      const statuses = ['backlog', 'ready-for-dev', 'in-progress', 'review', 'done'];
+      for (let i = 0; i < 50; i++) {
+        const sprint = structuredClone(store.sprint);
+        const story = sprint.stories.find((s) => s.key === '2a-3-search-api')!;
+        story.status = story.rawStatus = statuses[i % statuses.length]!;
+        store.sprint = sprint;
+        store.emit('sprint', sprint);
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+      }
+    });
+    expect(await row.evaluate((el) => (el as HTMLElement & { marker?: string }).marker)).toBe('original');
+    // the 50th update (index 49) set `done`
+    expect(await row.textContent()).toContain('done');
+  });
+
+  it('at 1920 px the content spans the viewport', async () => {
+    const { serve } = await demo();
+    const page = await open(serve.url, 1920);
+    for (const tab of ['run', 'epics', 'stories', 'activity', 'timeline', 'inspector']) {
+      await page.locator(`[data-tab="${tab}"]`).click();
+      const width = await page.locator(`[data-view="${tab}"]`).evaluate((el) => el.getBoundingClientRect().width);
+      expect(width, tab).toBeGreaterThan(1920 - 40);
+    }
+    const main = await page.locator('main').evaluate((el) => el.getBoundingClientRect().width);
+    expect(main).toBeGreaterThanOrEqual(1920 - 20);
+  });
+
+  it('after the server restarts, the page reconnects and shows the events it missed', async () => {
+    const port = await freePort();
+    const first = await demo({ commands: { 'code-review': ['slow:300'] } }, port);
+    const page = await open(first.serve.url);
+    await page.getByTestId('run-cycles').fill('2');
+    await page.getByTestId('run-start').click();
+    await expect.poll(() => page.getByTestId('log-row').count(), { timeout: 15_000 }).toBeGreaterThan(3);
+    first.serve.child.kill('SIGTERM');
+    await first.serve.exited;
+    serves.splice(serves.indexOf(first.serve), 1);
+    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-state'), { timeout: 10_000 }).not.toBe('open');
+    const seenBefore = await page.evaluate(() => (window as unknown as { sprintRunner: { store: { lastEventId: number } } }).sprintRunner.store.lastEventId);
+
+    const second = await demo({}, port, first.root);
+    // events happen while the page is still away: it must catch up on them from SQLite
+    await second.serve.api('/api/batch/resume', { method: 'POST' });
+    await waitFor(async () => ((await second.serve.api<{ status: string }>('/api/state')).body.status === 'completed' ? true : null), 'the resumed batch', 60_000);
+    const last = (await second.serve.api<{ lastEventId: number }>('/api/state')).body.lastEventId;
+    expect(last).toBeGreaterThan(seenBefore);
+    await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('open');
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { sprintRunner: { store: { lastEventId: number } } }).sprintRunner.store.lastEventId), { timeout: 20_000 })
+      .toBe(last);
+    const ids = await page.evaluate(() => (window as unknown as { sprintRunner: { store: { events: { id: number }[] } } }).sprintRunner.store.events.map((e) => e.id));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => ids[0]! + i));
+    await expect.poll(() => statusText(page), { timeout: 10_000 }).toMatch(/Completed/);
+  });
+
+  it('every view renders the demo data', async () => {
+    const { serve } = await demo();
+    await serve.api('/api/batch/start', { method: 'POST', body: { cycles: 2 } });
+    await waitFor(async () => ((await serve.api<{ status: string }>('/api/state')).body.status === 'completed' ? true : null), 'the batch', 60_000);
+    const page = await open(serve.url, 1600);
+    expect(await page.getByTestId('card-stories').textContent()).toMatch(/\d+\/9/);
+    await page.locator('[data-tab="epics"]').click();
+    await expect.poll(() => page.getByTestId('epic-card').count()).toBe(3);
+    await page.locator('[data-tab="stories"]').click();
+    await expect.poll(() => page.getByTestId('story-row').count()).toBe(9);
+    expect(await page.locator('[data-testid="story-row"][data-key="1-3-session-scanner"]').textContent()).toContain('done');
+    await page.locator('[data-tab="activity"]').click();
+    await expect.poll(() => page.getByTestId('activity-story').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-view="activity"]').textContent()).toContain('code-review-1');
+    await page.locator('[data-tab="timeline"]').click();
+    await expect.poll(() => page.getByTestId('timeline-bar').count()).toBeGreaterThan(5);
+    await page.locator('[data-tab="inspector"]').click();
+    await expect.poll(() => page.locator('[data-view="inspector"] svg').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    if (SCREENSHOTS) {
+      for (const tab of ['run', 'epics', 'stories', 'activity', 'timeline', 'inspector']) {
+        await page.locator(`[data-tab="${tab}"]`).click();
+        await page.waitForTimeout(300);
+        await shot(page, `tab-${tab}`);
+      }
+    }
+  });
+});
