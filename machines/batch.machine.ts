@@ -1,6 +1,6 @@
 // The batch: Step 0 project context, cycles until the count or the sprint is done, Step 5 error counting, Step 6, background tasks.
-import { assign, emit, enqueueActions, fromPromise, setup, spawnChild } from 'xstate';
-import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
+import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, stopChild } from 'xstate';
+import { commandRunMachine, type CommandRunOutput, type UsageLimitEvent } from './command.machine.js';
 import { buildCommandSpec, childrenOf, commandRunId, commandRunInput } from './command-spec.js';
 import { cycleMachine, type CycleOutput } from './cycle.machine.js';
 import type { BackgroundStartEvent } from './review.machine.js';
@@ -45,7 +45,12 @@ export type BatchOutput =
   | { type: 'error'; error: string; cyclesCompleted: number };
 
 export interface BatchContext extends BatchInput {
+  /** what every child is told: the operator's wish, held at pause while a usage limit lasts */
   control: ControlMode;
+  /** what the operator asked for last */
+  operator: ControlMode;
+  /** epoch ms until which the account's usage limit holds every command; null when none */
+  limitUntil: number | null;
   cyclesCompleted: number;
   /** every cycle run, counted or not; names command runs uniquely */
   cycleSeq: number;
@@ -65,18 +70,38 @@ export interface BatchContext extends BatchInput {
 const ERROR_HISTORY_LIMIT = 200;
 
 type BackgroundDoneEvent = { type: `xstate.done.actor.bg.${number}`; output: CommandRunOutput };
+type LimitElapsedEvent = { type: 'LIMIT.ELAPSED'; until: number };
+
+/** The largest delay setTimeout accepts; longer waits are taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Waits for an absolute time. A callback actor is restarted on restore, so the wait survives a restart. */
+export const waitUntilActor = fromCallback<{ type: 'never' }, { until: number }>(({ input, sendBack }) => {
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = () => {
+    const left = input.until - Date.now();
+    if (left <= 0) return sendBack({ type: 'LIMIT.ELAPSED', until: input.until } satisfies LimitElapsedEvent);
+    timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+  };
+  arm();
+  return () => clearTimeout(timer);
+});
+
+const effectiveControl = (operator: ControlMode, limitUntil: number | null): ControlMode =>
+  operator === 'run' && limitUntil !== null ? 'pause' : operator;
 
 export const batchMachine = setup({
   types: {
     input: {} as BatchInput,
     context: {} as BatchContext,
-    events: {} as ControlEvent | BackgroundStartEvent | BackgroundDoneEvent,
+    events: {} as ControlEvent | BackgroundStartEvent | BackgroundDoneEvent | UsageLimitEvent | LimitElapsedEvent,
     output: {} as BatchOutput,
     emitted: {} as WorkflowEmitted,
   },
   actors: {
     cycle: cycleMachine,
     commandRun: commandRunMachine,
+    waitUntil: waitUntilActor,
     checkProject: fromPromise<void>(async () => {
       throw new Error('checkProject actor not provided');
     }),
@@ -96,9 +121,28 @@ export const batchMachine = setup({
     backgroundIdle: ({ context }) => context.background.every((task) => task.status !== 'running'),
   },
   actions: {
-    assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
-    forwardControl: enqueueActions(({ enqueue, event, self }) => {
-      for (const child of childrenOf(self)) enqueue.sendTo(child, event);
+    assignControl: assign(({ context, event }) => {
+      const operator = event.type === 'CONTROL' ? event.mode : context.operator;
+      return { operator, control: effectiveControl(operator, context.limitUntil) };
+    }),
+    /** children hear the effective control: a usage limit holds them even while the operator says run */
+    forwardControl: enqueueActions(({ enqueue, context, self }) => {
+      for (const child of childrenOf(self)) if (!child.id.startsWith('limit')) enqueue.sendTo(child, { type: 'CONTROL', mode: context.control });
+    }),
+    // The newest reset time wins: if the CLI moves it, the wait follows it.
+    startLimitWait: enqueueActions(({ context, enqueue, event }) => {
+      if (event.type !== 'USAGE_LIMIT') return;
+      if (context.limitUntil !== null) enqueue(stopChild('limitTimer'));
+      enqueue.assign({ limitUntil: event.until, control: effectiveControl(context.operator, event.until) });
+      enqueue.spawnChild('waitUntil', { id: 'limitTimer', input: { until: event.until } });
+      enqueue.emit({ type: 'usage-limit', payload: { until: event.until, command: event.command } });
+    }),
+    endLimitWait: enqueueActions(({ context, enqueue, event }) => {
+      // a timer for an older reset time is stale once the reset moved
+      if (event.type !== 'LIMIT.ELAPSED' || event.until !== context.limitUntil) return;
+      enqueue(stopChild('limitTimer'));
+      enqueue.assign({ limitUntil: null, control: context.operator });
+      enqueue.emit({ type: 'usage-limit-end', payload: { until: event.until } });
     }),
     emitBatchStart: emit(({ context }) => ({ type: 'batch:start' as const, payload: { maxCycles: context.maxCycles } })),
     emitError: emit((_, params: { message: string; command?: string; story?: string }) => ({
@@ -199,6 +243,8 @@ export const batchMachine = setup({
   context: ({ input }) => ({
     ...input,
     control: 'run',
+    operator: 'run',
+    limitUntil: null,
     cyclesCompleted: 0,
     cycleSeq: 0,
     review: {},
@@ -212,6 +258,8 @@ export const batchMachine = setup({
   }),
   on: {
     CONTROL: { actions: ['assignControl', 'forwardControl'] },
+    USAGE_LIMIT: { actions: ['startLimitWait', 'forwardControl'] },
+    'LIMIT.ELAPSED': { actions: ['endLimitWait', 'forwardControl'] },
     'BACKGROUND.START': { actions: { type: 'startBackground', params: ({ event }) => ({ spec: event.spec, scope: event.scope }) } },
     'xstate.done.actor.bg.*': { actions: 'finishBackground' },
   },

@@ -18,7 +18,12 @@ export interface ClaudeCommandInput {
 /** What the claude actor sends back: every message, then exactly one exit. It accepts `KILL`. */
 export type ClaudeActorEvent =
   | { type: 'CLAUDE.PROGRESS'; message: Exclude<ClaudeProcessMessage, { type: 'exit' }> }
+  /** the account hit its usage limit: no command can succeed before `until` (epoch ms, margin included) */
+  | { type: 'CLAUDE.LIMIT'; until: number }
   | { type: 'CLAUDE.EXIT'; outcome: CommandOutcome };
+
+/** Sent to the batch (systemId `batch`), which holds every command until the limit resets. */
+export type UsageLimitEvent = { type: 'USAGE_LIMIT'; until: number; command: string };
 
 export type CommandRunOutput =
   | { type: 'ok'; outcome: CommandOutcome }
@@ -31,6 +36,8 @@ export interface CommandRunContext {
   /** spawns so far; an interrupted attempt is followed by a new one */
   attempt: number;
   outcome: CommandOutcome | null;
+  /** set by a rejected rate-limit event during the attempt: its failure is the limit, not the command */
+  limitedUntil: number | null;
 }
 
 /** A stand-in outcome when the actor itself failed (it should not: it reports spawn errors as exits). */
@@ -91,12 +98,20 @@ export const commandRunMachine = setup({
     reportsProgress: ({ event }) => event.type === 'CLAUDE.PROGRESS' && toProgress(event.message) !== null,
     outcomeOk: ({ event }) => event.type === 'CLAUDE.EXIT' && event.outcome.ok,
     outcomeInterrupted: ({ event }) => event.type === 'CLAUDE.EXIT' && event.outcome.failure === 'interrupted',
+    hitUsageLimit: ({ context }) => context.limitedUntil !== null,
   },
   actions: {
     assignControl: assign({
       control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control),
     }),
-    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1, outcome: null }),
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1, outcome: null, limitedUntil: null }),
+    assignLimit: assign({ limitedUntil: (_, params: { until: number }) => params.until }),
+    // hold until the batch says the limit has reset: it answers with CONTROL run
+    holdForLimit: assign({ control: 'pause' as const }),
+    reportLimit: sendTo(
+      ({ system }) => system.get('batch'),
+      ({ context }): UsageLimitEvent => ({ type: 'USAGE_LIMIT', until: context.limitedUntil!, command: context.spec.command }),
+    ),
     assignOutcome: assign({
       outcome: (_, params: { outcome: CommandOutcome }) => params.outcome,
     }),
@@ -139,7 +154,7 @@ export const commandRunMachine = setup({
 }).createMachine({
   id: 'commandRun',
   description: 'Runs one command of the workflow. Pause holds it before it starts; stop interrupts it, and resume runs it again.',
-  context: ({ input }) => ({ spec: input.spec, runId: input.runId, control: input.control, attempt: 0, outcome: null }),
+  context: ({ input }) => ({ spec: input.spec, runId: input.runId, control: input.control, attempt: 0, outcome: null, limitedUntil: null }),
   initial: 'gate',
   on: {
     CONTROL: { actions: 'assignControl' },
@@ -177,10 +192,16 @@ export const commandRunMachine = setup({
             params: ({ event }) => ({ progress: toProgress(event.message)! }),
           },
         },
+        'CLAUDE.LIMIT': { actions: { type: 'assignLimit', params: ({ event }) => ({ until: event.until }) } },
         'CLAUDE.EXIT': [
           {
             guard: 'outcomeOk',
             target: 'succeeded',
+            actions: { type: 'assignOutcome', params: ({ event }) => ({ outcome: event.outcome }) },
+          },
+          {
+            guard: 'hitUsageLimit',
+            target: 'limited',
             actions: { type: 'assignOutcome', params: ({ event }) => ({ outcome: event.outcome }) },
           },
           {
@@ -215,6 +236,11 @@ export const commandRunMachine = setup({
       description: 'The attempt was ended by a stop. It never counts as a failure; the step runs again on resume.',
       entry: { type: 'emitEnd', params: { status: 'interrupted' } },
       always: 'gate',
+    },
+    limited: {
+      description: 'The account hit its usage limit: not a failure. The batch holds everything until the reset, then this runs again.',
+      entry: [{ type: 'emitEnd', params: { status: 'interrupted' } }, 'holdForLimit', 'reportLimit'],
+      always: 'held',
     },
     succeeded: {
       type: 'final',

@@ -35,6 +35,8 @@ export interface SprintRunnerOptions {
   totalTimeoutMs?: number;
   /** where events and snapshots are kept (db/store.ts); without one, nothing survives the process */
   store?: RunStore;
+  /** added to a usage limit's reset time before the batch goes on by itself (default 60 s) */
+  usageLimitMarginMs?: number;
 }
 
 export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
@@ -58,6 +60,8 @@ export interface SprintRunner {
   /** Ends every running child's whole tree; resolves when none is left. The batch stays resumable. */
   stop(): Promise<void>;
   status(): BatchStatus;
+  /** epoch ms until which the account's usage limit holds the batch, or null */
+  usageLimitUntil(): number | null;
   /** the store's id of the batch this runner drives, once there is one */
   batchId(): number | null;
   subscribe(listener: RunnerListener): () => void;
@@ -134,6 +138,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     resultGraceMs: options.resultGraceMs ?? WATCHDOG_DEFAULTS.resultGraceMs,
     idleTimeoutMs: options.idleTimeoutMs ?? WATCHDOG_DEFAULTS.idleTimeoutMs,
     totalTimeoutMs: options.totalTimeoutMs ?? WATCHDOG_DEFAULTS.totalTimeoutMs,
+    ...(options.usageLimitMarginMs !== undefined ? { usageLimitMarginMs: options.usageLimitMarginMs } : {}),
   };
   const layout = loadProjectLayout(options.projectRoot);
   // Keep an unobserved rejection from crashing the process; start() reports it.
@@ -147,6 +152,8 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   let donePromise: Promise<BatchOutput> | null = null;
   const initiallyResumable = store.resumable();
   let lastStatus: BatchStatus = initiallyResumable?.status === 'stopped' ? 'stopped' : initiallyResumable ? 'interrupted' : 'idle';
+  /** epoch ms until which a usage limit holds the batch (the machines decide; this mirrors their events) */
+  let limitUntil: number | null = null;
   /** events emitted since the last commit: the store writes them with the snapshot of the transition */
   let pending: { type: string; ts: number; payload: unknown }[] = [];
 
@@ -180,13 +187,19 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     // over the last real one, or the batch could not resume.
     const live = withSnapshot && actor && actor.getSnapshot().status !== 'stopped';
     const snapshot = live ? actor!.getPersistedSnapshot() : null;
-    for (const stored of store.commit(batchId, events, snapshot)) publish(stored as RunnerEvent);
+    const limitBefore = limitUntil;
+    for (const stored of store.commit(batchId, events, snapshot)) {
+      if (stored.type === 'usage-limit') limitUntil = (stored.payload as { until: number }).until;
+      if (stored.type === 'usage-limit-end') limitUntil = null;
+      publish(stored as RunnerEvent);
+    }
+    if (limitUntil !== limitBefore) refreshStatus();
   };
 
   const computeStatus = (): BatchStatus => {
     if (finished) return finished.type === 'ok' ? 'completed' : 'error';
     if (!actor) return lastStatus === 'interrupted' || lastStatus === 'stopped' ? lastStatus : 'idle';
-    if (control === 'pause') return 'paused';
+    if (control === 'pause' || (control === 'run' && limitUntil !== null)) return 'paused';
     if (control === 'stop') return registry.size > 0 ? 'stopping' : 'stopped';
     return 'running';
   };
@@ -236,7 +249,8 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const launch = (machine: WorkflowMachine, init: { input: BatchInput } | { snapshot: Snapshot<unknown> }) => {
     finished = null;
     donePromise = new Promise((resolve) => (resolveDone = resolve));
-    actor = createActor(machine, { ...init, inspect } as Parameters<typeof createActor<WorkflowMachine>>[1]);
+    // commands report a usage limit to the batch by this system id
+    actor = createActor(machine, { ...init, inspect, systemId: 'batch' } as Parameters<typeof createActor<WorkflowMachine>>[1]);
     actor.subscribe({
       next: (snapshot) => {
         if (snapshot.status === 'done') finish(snapshot.output!);
@@ -298,6 +312,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     },
     stop,
     status: computeStatus,
+    usageLimitUntil: () => limitUntil,
     batchId: () => batchId,
     subscribe(listener) {
       listeners.add(listener);

@@ -93,6 +93,9 @@ export type WorkflowEmitted =
     }
   | { type: 'story:status'; payload: { story: StoryRef; status: 'done' | 'blocked'; reason: string } }
   | { type: 'warning'; payload: { message: string; story?: string; command?: string } }
+  /** the account hit its usage limit: every command waits until `until` (epoch ms), then the batch goes on by itself */
+  | { type: 'usage-limit'; payload: { until: number; command: string } }
+  | { type: 'usage-limit-end'; payload: { until: number } }
   | { type: 'error'; payload: { message: string; story?: string; command?: string; scope: string } };
 
 export type CommandProgress =

@@ -21,7 +21,13 @@ export interface ClaudeSettings {
   resultGraceMs?: number;
   idleTimeoutMs?: number;
   totalTimeoutMs?: number;
+  /** added to a usage limit's reset time before the batch goes on (default 60 s) */
+  usageLimitMarginMs?: number;
 }
+
+const DEFAULT_USAGE_LIMIT_MARGIN_MS = 60_000;
+/** when a rejected rate-limit event names no reset time, try again after this long */
+const UNKNOWN_RESET_WAIT_MS = 15 * 60_000;
 
 /** Every live child of this runner, so that stop and close can wait until none is left. */
 export class ProcessRegistry {
@@ -113,8 +119,14 @@ export function createClaudeCommandActor(
 
     const onMessage = (message: ClaudeProcessMessage) => {
       if (exited) return;
-      if (message.type === 'exit') deliverExit(message.outcome);
-      else sendBack({ type: 'CLAUDE.PROGRESS', message } satisfies ClaudeActorEvent);
+      if (message.type === 'exit') return deliverExit(message.outcome);
+      sendBack({ type: 'CLAUDE.PROGRESS', message } satisfies ClaudeActorEvent);
+      // Only `rejected` is the account's usage limit; an API error or an api_retry line is not.
+      if (message.type === 'rate-limit' && message.info.status === 'rejected') {
+        const margin = settings.usageLimitMarginMs ?? DEFAULT_USAGE_LIMIT_MARGIN_MS;
+        const until = message.info.resetsAt !== null ? message.info.resetsAt * 1000 + margin : Date.now() + UNKNOWN_RESET_WAIT_MS;
+        sendBack({ type: 'CLAUDE.LIMIT', until } satisfies ClaudeActorEvent);
+      }
     };
 
     void renderCommandPrompt(layout, input.spec).then(
