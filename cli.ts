@@ -75,6 +75,10 @@ export function formatEvent(event: RunnerEvent): string | null {
       return `${at}  [${event.payload.status}]`;
     case 'machine':
       return null;
+    case 'usage-limit':
+      return `${at}  usage limit reached (${event.payload.command}): waiting until ${clock(event.payload.until)}`;
+    case 'usage-limit-end':
+      return `${at}  usage limit reset: going on`;
   }
 }
 

@@ -91,6 +91,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
         background: batch
           ? (await runningBackgroundTasks(db, batch.id)).map((t) => ({ key: t.key, command: t.command, stories: t.stories, status: t.status, startedAt: t.startedAt }))
           : [],
+        usageLimit: runner.usageLimitUntil() !== null ? { until: runner.usageLimitUntil()! } : null,
         lastEventId: await lastEventId(db),
       };
     },

@@ -29,6 +29,8 @@ export interface ApiState {
   /** the task phase the current command last reported, with its place in the taxonomy (3/5) */
   currentTask: { taskId: string; status: 'start' | 'end'; index: number | null; total: number | null; message: string } | null;
   background: { key: string; command: string; stories: string[]; status: string; startedAt: string }[];
+  /** the account's usage limit holds the batch until this time (epoch ms); it goes on by itself then */
+  usageLimit: { until: number } | null;
   /** the id of the newest stored event: a client can subscribe from here */
   lastEventId: number;
 }

@@ -265,10 +265,11 @@ function contractSuite(): void {
   }, 90_000);
 
   it.each([
-    { status: 401, attempts: 2, text: /401/ },
-    { status: 400, attempts: 1, text: /400/ },
+    // the CLI rewrites some API messages: the mock's "invalid x-api-key" and "prompt is too long" are the real ones
+    { status: 401, attempts: 2, text: /^Invalid API key/ },
+    { status: 400, attempts: 1, text: /^Prompt is too long/ },
     { status: 429, attempts: 2, text: /429/ },
-    { status: 500, attempts: 2, text: /500/ },
+    { status: 500, attempts: 2, text: /^API Error: 500/ },
   ])('an API $status is a result with subtype success and is_error true: failure is-error ($attempts request(s))', async ({ status, attempts, text }) => {
     mock.enqueue({ kind: 'error', status, times: attempts });
     const { outcome, messages } = await start('Create the story file for story 1-1 from the epic.').done;
@@ -319,6 +320,29 @@ function contractSuite(): void {
     expect(outcome).toMatchObject({ ok: false, failure: 'interrupted' });
     expect(ofType(messages, 'exit')).toHaveLength(1);
     console.info(`[contract] stop took ${stopMs} ms; exit ${outcome.exitCode} signal ${outcome.signal}; result ${outcome.result?.subtype ?? 'none'} (${outcome.result?.terminalReason ?? '-'})`);
+  }, 90_000);
+
+  it('a CLI killed outright (SIGKILL, no chance to clean up) still leaves no `sleep 300` behind', async () => {
+    mock.enqueue({ kind: 'tool_use', name: 'Bash', input: { command: 'sleep 300', description: 'Wait for the build' } });
+    const { handle, done } = start('Wait for the build to finish, then report.');
+
+    const pid = await waitFor(() => handle.pid, 'the CLI pid');
+    const sleepPid = await waitFor(
+      () => listDescendants(pid).find((p) => readCmdline(p) === 'sleep 300'),
+      'sleep 300 under the CLI',
+      60_000,
+    );
+    const sleepStart = readProcessStartTime(sleepPid)!;
+    leftovers.push([sleepPid, sleepStart]);
+    // the shell runs in a session of its own: only the tracker's scans (every treePollMs) know it belongs to us
+    expect(readProcStat(sleepPid)!.sid).not.toBe(pid);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    process.kill(pid, 'SIGKILL');
+    const { outcome } = await done;
+
+    expect(isAlive(sleepPid, sleepStart)).toBe(false);
+    expect(outcome).toMatchObject({ ok: false, failure: 'no-result', signal: 'SIGKILL', result: null });
   }, 90_000);
 }
 

@@ -52,6 +52,7 @@ export class FakeService implements SprintService {
       currentCommand: null,
       currentTask: null,
       background: [],
+      usageLimit: null,
       lastEventId: this.lastEventId,
     };
   }

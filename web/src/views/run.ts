@@ -21,6 +21,7 @@ export function statusLine(state: ApiState): string {
     case 'running':
       return `Running cycle ${cycle}`;
     case 'paused':
+      if (state.usageLimit) return `Usage limit reached: waiting ${countdown(state.usageLimit.until)} for the reset, then the batch goes on by itself`;
       return `Paused (cycle ${cycle}): running commands finish, nothing new starts`;
     case 'stopping':
       return 'Stopping: ending every child process tree…';
@@ -35,6 +36,14 @@ export function statusLine(state: ApiState): string {
     default:
       return 'Idle: no batch yet';
   }
+}
+
+function countdown(until: number): string {
+  const seconds = Math.max(0, Math.round((until - Date.now()) / 1000));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}:${String(s).padStart(2, '0')}`;
 }
 
 /** "all", or a whole number of at least 1 */
@@ -127,6 +136,10 @@ export const runView: View = {
     mountLog(logPanel, store);
 
     let lastStatus = '';
+    // the usage-limit countdown ticks once a second while there is one
+    setInterval(() => {
+      if (store.state?.usageLimit) setText(status, statusLine(store.state));
+    }, 1000);
     store.on('state', (state) => {
       buttons.forEach((button, i) => {
         button.disabled = !ENABLED[['start', 'pause', 'resume', 'stop'][i]!]!.includes(state.status);
