@@ -234,6 +234,20 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     };
   };
 
+  /**
+   * Most transitions only report progress (a task phase): their actor's value, context and children are the
+   * same objects as before, and the persisted snapshot would be too. Serialising the tree for those would
+   * cost more than everything else a progress line does.
+   */
+  const lastSeen = new WeakMap<object, { value: unknown; context: unknown; children: string }>();
+  const changedState = (ref: object, snapshot: unknown): boolean => {
+    const s = snapshot as { value?: unknown; context?: unknown; children?: Record<string, unknown>; status?: string };
+    const seen = { value: s.value, context: s.context, children: Object.keys(s.children ?? {}).join(',') + (s.status ?? '') };
+    const before = lastSeen.get(ref);
+    lastSeen.set(ref, seen);
+    return !before || before.value !== seen.value || before.context !== seen.context || before.children !== seen.children;
+  };
+
   // Emitted events come from every actor of the tree, so listen on each one as it is created; a child's
   // transition does not notify subscribers of the root, so every actor's snapshot change is a commit.
   const inspect = (event: InspectionEvent) => {
@@ -242,7 +256,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         pending.push({ type: emitted.type, ts: Date.now(), payload: emitted.payload });
       });
     } else if (event.type === '@xstate.snapshot') {
-      commit(true);
+      commit(changedState(event.actorRef, event.snapshot));
     }
   };
 

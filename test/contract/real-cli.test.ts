@@ -23,15 +23,16 @@ const CLAUDE_BIN =
 const IN_CI = !!process.env['CI'] && process.env['CI'] !== 'false' && process.env['CI'] !== '0';
 const INSTALL_HINT = 'install it with `bash scripts/install-claude.sh` (or point SPRINT_RUNNER_CLAUDE_BIN at a claude 2.1.197)';
 
-/** Why the pinned CLI cannot be used, or null when it can. Wrong version is reported like a missing one. */
-function probeCli(): string | null {
-  if (!existsSync(CLAUDE_BIN)) return `the Claude CLI ${PINNED_VERSION} is not installed at ${CLAUDE_BIN}`;
+/** Why the pinned CLI cannot be used, or null when it can. */
+function probeCli(): { missing: boolean; why: string } | null {
+  if (!existsSync(CLAUDE_BIN)) return { missing: true, why: `the Claude CLI ${PINNED_VERSION} is not installed at ${CLAUDE_BIN}` };
   const home = mkdtempSync(join(tmpdir(), 'claude-probe-'));
   try {
     const probe = spawnSync(CLAUDE_BIN, ['--version'], { env: { PATH: process.env['PATH'], HOME: home, DISABLE_AUTOUPDATER: '1' }, encoding: 'utf8', timeout: 30_000 });
     const version = (probe.stdout ?? '').trim().split(/\s+/)[0] ?? '';
     if (version !== PINNED_VERSION) {
-      return `${CLAUDE_BIN} reports version "${version || (probe.error?.message ?? probe.stderr.trim())}", the contract is pinned to ${PINNED_VERSION}`;
+      const got = version || probe.error?.message || (probe.stderr ?? '').trim() || 'nothing';
+      return { missing: false, why: `${CLAUDE_BIN} --version gave "${got}", the contract is pinned to ${PINNED_VERSION}` };
     }
     return null;
   } finally {
@@ -41,12 +42,19 @@ function probeCli(): string | null {
 
 const unavailable = probeCli();
 
-if (unavailable !== null && !IN_CI) {
+if (unavailable === null) {
+  describe(`real Claude CLI ${PINNED_VERSION} contract (offline, mock API)`, contractSuite);
+} else if (IN_CI || !unavailable.missing) {
+  // CI installs the CLI, so missing there is a failure; a wrong version is one everywhere
   describe('real Claude CLI contract', () => {
-    it.skip(`SKIPPED: ${unavailable}; ${INSTALL_HINT}. With CI set this fails instead.`, () => undefined);
+    it(`the Claude CLI ${PINNED_VERSION} is installed (CI runs scripts/install-claude.sh)`, () => {
+      throw new Error(`${unavailable.why}; ${INSTALL_HINT}`);
+    });
   });
 } else {
-  describe(`real Claude CLI ${PINNED_VERSION} contract (offline, mock API)`, contractSuite);
+  describe('real Claude CLI contract', () => {
+    it.skip(`SKIPPED: ${unavailable.why}; ${INSTALL_HINT}. With CI set this fails instead.`, () => undefined);
+  });
 }
 
 // Haiku 4.5 prices in USD per token, as the CLI computes total_cost_usd.
@@ -60,7 +68,6 @@ function contractSuite(): void {
   const leftovers: Array<[number, number]> = [];
 
   beforeAll(async () => {
-    if (unavailable !== null) throw new Error(`${unavailable}. CI must run \`bash scripts/install-claude.sh\` before the tests.`);
     mock = await startMockAnthropic();
   });
 

@@ -14,6 +14,10 @@ const MAX_ZOOM = 4096;
 const MIN_LABEL = 120;
 const MAX_LABEL = 640;
 const NO_STORY = '';
+/** free pixels left of the first bar */
+const PAD = 16;
+/** axis label spacings to choose from: the smallest that leaves room for a label */
+const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
 
 interface Row {
   key: string;
@@ -111,6 +115,8 @@ function mount(container: HTMLElement, store: Store): void {
     return rows;
   }
 
+  const xOf = (t: number) => PAD + (t - t0) * pxPerMs();
+  const tOf = (x: number) => t0 + (x - PAD) / pxPerMs();
   const chartWidth = () => Math.max(200, (scroller.clientWidth || window.innerWidth) - ui().timeline.labelWidth);
   const atRightEdge = () => scroller.scrollLeft > 0 && scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 4;
 
@@ -122,19 +128,21 @@ function mount(container: HTMLElement, store: Store): void {
     const px = pxPerMs();
     const bms = blockMs();
     const starts = rows.map((r) => r.start);
-    t0 = starts.length ? Math.floor(Math.min(...starts) / bms) * bms : Math.floor(now / bms) * bms;
-    tEnd = Math.max(t0 + bms, ...rows.map((r) => r.end ?? now));
-    const width = Math.max(chartWidth(), Math.ceil(((tEnd - t0) / bms) + 1) * bms * px);
+    t0 = Math.floor((starts.length ? Math.min(...starts) : now) / 1000) * 1000;
+    tEnd = Math.max(t0 + 1000, ...rows.map((r) => r.end ?? now));
+    const width = Math.max(chartWidth(), Math.ceil(xOf(tEnd) + 4 * PAD));
     setStyle(right, 'width', `${width}px`);
     setStyle(canvas, 'height', `${Math.max(rows.length * ROW_H, ROW_H * 4)}px`);
     const blockPx = bms * px;
-    const grid = blockPx >= 4 ? `repeating-linear-gradient(to right, var(--tl-grid) 0 1px, transparent 1px ${blockPx}px)` : 'none';
-    setStyle(canvas, 'backgroundImage', grid);
+    // grid lines every block, on whole multiples of the block (a CSS background: no nodes)
+    setStyle(canvas, 'backgroundImage', blockPx >= 4 ? 'linear-gradient(to right, var(--tl-grid) 0 1px, transparent 1px)' : 'none');
+    setStyle(canvas, 'backgroundSize', `${blockPx}px 100%`);
+    setStyle(canvas, 'backgroundPosition', `${xOf(Math.ceil(t0 / bms) * bms) % blockPx}px 0`);
     setStyle(left, 'width', `${ui().timeline.labelWidth}px`);
     syncList(labels, rows, (r) => r.key, createLabel, updateLabel);
     syncList(bars, rows, (r) => r.key, () => h('div', { class: 'tl-bar', 'data-testid': 'timeline-bar' }), (el, r) => updateBar(el, r, now));
     nowLine.hidden = !running;
-    setStyle(nowLine, 'left', `${(now - t0) * px}px`);
+    setStyle(nowLine, 'left', `${xOf(now)}px`);
     setText(zoomLabel, `${formatPx(BASE_PX_PER_MIN * ui().timeline.zoom)} px/min`);
     if (document.activeElement !== block) block.value = String(ui().timeline.blockMinutes);
     setText(toggleAll, ui().timeline.showAll ? 'Hide all' : 'Show all');
@@ -178,7 +186,7 @@ function mount(container: HTMLElement, store: Store): void {
     setAttr(el, 'data-status', r.status);
     setAttr(el, 'data-running', r.end === null ? 'true' : null);
     setAttr(el, 'title', r.title);
-    setStyle(el, 'left', `${Math.round((r.start - t0) * px)}px`);
+    setStyle(el, 'left', `${Math.round(xOf(r.start))}px`);
     setStyle(el, 'width', `${Math.max(2, Math.round(((r.end ?? now) - r.start) * px))}px`);
     setStyle(el, 'top', `${r.index * ROW_H}px`);
     setText(el, r.kind === 'task' ? '' : r.kind === 'command' ? r.label : '');
@@ -187,16 +195,14 @@ function mount(container: HTMLElement, store: Store): void {
   /** time labels on the axis, only for the visible part (the grid itself is a CSS background) */
   function renderTicks(): void {
     const px = pxPerMs();
-    const bms = blockMs();
-    const step = bms * Math.max(1, Math.ceil(70 / (bms * px)));
-    const from = t0 + Math.max(0, scroller.scrollLeft - ui().timeline.labelWidth) / px;
-    const to = from + chartWidth() / px;
+    const step = TICK_STEPS.find((s) => s * px >= 80) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
+    const from = tOf(scroller.scrollLeft);
+    const to = tOf(scroller.scrollLeft + chartWidth());
     const times: number[] = [];
-    for (let t = t0 + Math.floor((from - t0) / step) * step; t <= to + step && times.length < 400; t += step) if (t >= t0) times.push(t);
-    const withSeconds = step < 60_000 || t0 % 60_000 !== 0;
+    for (let t = Math.floor(from / step) * step; t <= to + step && times.length < 200; t += step) if (xOf(t) >= 0) times.push(t);
     syncList(ticks, times, String, () => h('div', { class: 'tl-tick mono' }), (el, t) => {
-      setStyle(el, 'left', `${(t - t0) * px}px`);
-      setText(el, withSeconds ? clock(t) : clock(t).slice(0, 5));
+      setStyle(el, 'left', `${xOf(t)}px`);
+      setText(el, step < 60_000 ? clock(t) : clock(t).slice(0, 5));
     });
   }
 
@@ -213,16 +219,16 @@ function mount(container: HTMLElement, store: Store): void {
   function zoomTo(zoom: number): void {
     const next = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, zoom));
     const visible = chartWidth();
-    const center = t0 + (scroller.scrollLeft + visible / 2) / pxPerMs();
+    const center = tOf(scroller.scrollLeft + visible / 2);
     saveTimeline({ zoom: next });
     render();
-    scroller.scrollLeft = Math.max(0, (center - t0) * pxPerMs() - visible / 2);
+    scroller.scrollLeft = Math.max(0, xOf(center) - visible / 2);
     renderTicks();
   }
 
   function fit(): void {
     const span = Math.max(1000, tEnd - t0);
-    const zoom = (chartWidth() * 0.95) / (span / 60_000) / BASE_PX_PER_MIN;
+    const zoom = (chartWidth() - 3 * PAD) / (span / 60_000) / BASE_PX_PER_MIN;
     saveTimeline({ zoom: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, 2 ** Math.floor(Math.log2(zoom)))) });
     render();
     scroller.scrollLeft = 0;
@@ -268,7 +274,7 @@ function mount(container: HTMLElement, store: Store): void {
     if (x < 0) return;
     setStyle(cursor, 'left', `${x}px`);
     setStyle(cursorTime, 'left', `${x}px`);
-    setText(cursorTime, clock(t0 + x / pxPerMs()));
+    setText(cursorTime, clock(tOf(x)));
   });
   right.addEventListener('mouseleave', () => (cursor.hidden = cursorTime.hidden = true));
   scroller.addEventListener('scroll', () => requestAnimationFrame(renderTicks), { passive: true });
@@ -286,7 +292,7 @@ function mount(container: HTMLElement, store: Store): void {
   render();
 }
 
-function setStyle(el: HTMLElement, name: 'width' | 'height' | 'left' | 'top' | 'paddingLeft' | 'backgroundImage', value: string): void {
+function setStyle(el: HTMLElement, name: 'width' | 'height' | 'left' | 'top' | 'paddingLeft' | 'backgroundImage' | 'backgroundSize' | 'backgroundPosition', value: string): void {
   if (el.style[name] !== value) el.style[name] = value;
 }
 
