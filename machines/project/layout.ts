@@ -1,5 +1,5 @@
 // Where a BMAD project keeps what the workflow reads and writes (spec §1), resolved once per batch.
-import { readFile, stat, access } from 'node:fs/promises';
+import { readFile, stat, access, writeFile, unlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -145,6 +145,18 @@ export function templatePath(layout: ProjectLayout, command: TemplateCommand): s
  * Everything the batch needs before the first spawn (spec §1: a missing template is a clear error
  * before anything is spawned). Returns the taxonomy so the caller need not read it twice.
  */
+/** Tries it: `access(W_OK)` says yes to root even where nothing can be written (a read-only mount, chattr +i). */
+async function canWriteIn(dir: string): Promise<boolean> {
+  const probe = path.join(dir, `.sprint-runner-write-check-${process.pid}`);
+  try {
+    await writeFile(probe, '');
+    await unlink(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function checkProjectFiles(layout: ProjectLayout): Promise<Taxonomy> {
   const missing: string[] = [];
   for (const command of Object.keys(TEMPLATE_FOR_COMMAND) as TemplateCommand[]) {
@@ -161,8 +173,8 @@ export async function checkProjectFiles(layout: ProjectLayout): Promise<Taxonomy
   // The orchestrator writes sprint-status and discovery files; find out now, not after an hour of work.
   for (const dir of [layout.root, layout.implementationArtifacts]) {
     const exists = await stat(dir).then((s) => s.isDirectory(), () => false);
-    if (exists && !(await access(dir, fsConstants.W_OK).then(() => true, () => false))) {
-      throw new ProjectError(`Folder is not writable: ${dir}`, 'not-writable');
+    if (exists && !(await canWriteIn(dir))) {
+      throw new ProjectError(`Folder is not writable: ${dir} (the runner writes sprint-status and the discovery files there)`, 'not-writable');
     }
   }
   return taxonomy;

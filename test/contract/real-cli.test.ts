@@ -63,8 +63,11 @@ const LOG_SCRIPT_COMMAND = '_bmad/scripts/orchestrator.sh 1 1-1 dev-story setup 
 
 function contractSuite(): void {
   let mock: MockAnthropic;
+  let scratch: string;
   let project: string;
   let home: string;
+  let tmp: string;
+  const handles: ClaudeProcessHandle[] = [];
   const leftovers: Array<[number, number]> = [];
 
   beforeAll(async () => {
@@ -76,17 +79,20 @@ function contractSuite(): void {
   });
 
   beforeEach(() => {
-    project = mkdtempSync(join(tmpdir(), 'claude-contract-project-'));
-    home = mkdtempSync(join(tmpdir(), 'claude-contract-home-'));
+    scratch = mkdtempSync(join(tmpdir(), 'claude-contract-'));
+    // the CLI keeps state in HOME and task output under $TMPDIR/claude-<uid>/: both throwaway
+    [project, home, tmp] = ['project', 'home', 'tmp'].map((name) => join(scratch, name)) as [string, string, string];
+    for (const dir of [project, home, tmp]) mkdirSync(dir);
     mock.reset();
   });
 
-  afterEach(() => {
+  afterEach(async () => {
+    // a test that failed half-way must not leave a CLI or its shells running: end them the way the runner would
+    await Promise.all(handles.splice(0).map((handle) => handle.stop()));
     for (const [pid, startTime] of leftovers.splice(0)) {
       if (isAlive(pid, startTime)) process.kill(pid, 'SIGKILL');
     }
-    rmSync(project, { recursive: true, force: true });
-    rmSync(home, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   /** The environment a CI machine needs for the real CLI: throwaway HOME, the mock as API, nothing else reachable. */
@@ -94,7 +100,7 @@ function contractSuite(): void {
     return {
       PATH: process.env['PATH'],
       HOME: home,
-      TMPDIR: tmpdir(),
+      TMPDIR: tmp,
       LANG: 'C.UTF-8',
       ANTHROPIC_BASE_URL: mock.url,
       ANTHROPIC_API_KEY: 'sk-test-fake',
@@ -143,6 +149,7 @@ function contractSuite(): void {
         if (m.type === 'spawned') leftovers.push([m.pid, m.startTime]);
       },
     );
+    handles.push(handle);
     const done = handle.finished.then((outcome) => ({ outcome, messages, ms: Date.now() - began }));
     return { handle, messages, done };
   }

@@ -95,3 +95,24 @@ describe('sprint-status edits', () => {
     expect(existsSync(file)).toBe(true);
   });
 });
+
+describe('a project folder that is not writable', () => {
+  it('ends the batch before any spawn with a clear error, and changes nothing', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const root = makeProject();
+    const impl = path.join(root, '_bmad-output', 'implementation-artifacts');
+    const before = readFileSync(path.join(root, SPRINT_STATUS_REL), 'utf8');
+    // chattr +i stops even root, which this test runs as; without chattr, fall back to a plain chmod
+    const immutable = spawnSync('chattr', ['+i', impl]).status === 0;
+    if (!immutable) spawnSync('chmod', ['a-w', impl]);
+    try {
+      const output = await batchOn(root);
+      expect(output).toMatchObject({ type: 'error', error: expect.stringContaining(`Folder is not writable: ${impl}`) });
+      expect(run!.trace()).toEqual([]);
+      expect(readFileSync(path.join(root, SPRINT_STATUS_REL), 'utf8')).toBe(before);
+    } finally {
+      if (immutable) spawnSync('chattr', ['-i', impl]);
+      else spawnSync('chmod', ['u+w', impl]);
+    }
+  });
+});

@@ -38,7 +38,7 @@ export interface Box {
 
 export interface PlacedNode extends Box {
   node: ChartNode;
-  /** text width of the type tag (`parallel`, `final`), laid out beside the key */
+  /** the type tag drawn beside the key: `parallel`, `final`, `history` or empty */
   tag: string;
 }
 
@@ -153,8 +153,9 @@ let elk: Promise<ELK> | null = null;
 function getElk(): Promise<ELK> {
   // loaded on the first layout, so the other tabs never pay for it
   elk ??= import('elkjs/lib/elk.bundled.js').then((module) => {
+    // a CommonJS module: its export is the constructor, or sits under `default`, depending on the bundler's interop
     const m = module as unknown as { default?: unknown };
-    let Ctor = m.default ?? module;
+    let Ctor: unknown = m.default ?? module;
     if (typeof Ctor !== 'function' && Ctor && typeof (Ctor as { default?: unknown }).default === 'function') Ctor = (Ctor as { default: unknown }).default;
     if (typeof Ctor !== 'function') throw new Error('elkjs did not load');
     return new (Ctor as new () => ELK)();

@@ -60,6 +60,8 @@ export function renderChart(layout: ChartLayout): RenderedChart {
     role: 'img',
     'aria-label': `statechart of the ${layout.chart.machine} machine`,
     'data-machine': layout.chart.machine,
+    // the stylesheet lights the last transition's arrowhead with this machine's own marker
+    style: `--insp-lit-marker: url(#${marker('lit')})`,
   });
   const defs = s('defs');
   for (const kind of ['plain', 'error', 'lit']) {

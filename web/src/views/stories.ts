@@ -157,6 +157,19 @@ function mount(container: HTMLElement, store: Store): void {
     for (const [id, th] of headers) setAttr(th, 'aria-sort', id === column ? (descending ? 'descending' : 'ascending') : null);
     setText(count, `${rows.length} of ${all.length} stories`);
     empty.hidden = rows.length > 0 || !store.sprint;
+    // a running story's duration counts up once a second, only while something runs
+    const running = [...spans.values()].some((span) => span?.running);
+    if (running && !timer) timer = setInterval(tick, 1000);
+    if (!running && timer) {
+      clearInterval(timer);
+      timer = null;
+    }
+  }
+
+  let timer: ReturnType<typeof setInterval> | null = null;
+  function tick(): void {
+    for (const span of spans.values()) if (span?.running) span.end = Date.now();
+    render();
   }
 
   function createRow(): HTMLElement {

@@ -115,6 +115,7 @@ function mount(container: HTMLElement, store: Store): void {
     return rows;
   }
 
+  const tickStep = () => TICK_STEPS.find((s) => s * pxPerMs() >= 80) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
   const xOf = (t: number) => PAD + (t - t0) * pxPerMs();
   const tOf = (x: number) => t0 + (x - PAD) / pxPerMs();
   const chartWidth = () => Math.max(200, (scroller.clientWidth || window.innerWidth) - ui().timeline.labelWidth);
@@ -134,10 +135,13 @@ function mount(container: HTMLElement, store: Store): void {
     setStyle(right, 'width', `${width}px`);
     setStyle(canvas, 'height', `${Math.max(rows.length * ROW_H, ROW_H * 4)}px`);
     const blockPx = bms * px;
-    // grid lines every block, on whole multiples of the block (a CSS background: no nodes)
-    setStyle(canvas, 'backgroundImage', blockPx >= 4 ? 'linear-gradient(to right, var(--tl-grid) 0 1px, transparent 1px)' : 'none');
-    setStyle(canvas, 'backgroundSize', `${blockPx}px 100%`);
-    setStyle(canvas, 'backgroundPosition', `${xOf(Math.ceil(t0 / bms) * bms) % blockPx}px 0`);
+    // grid lines every block and faint ones at each axis label, on whole multiples (a CSS background: no nodes)
+    const step = tickStep();
+    const line = (color: string) => `linear-gradient(to right, var(${color}) 0 1px, transparent 1px)`;
+    setStyle(canvas, 'backgroundImage', blockPx >= 4 ? `${line('--tl-grid')}, ${line('--tl-tick')}` : line('--tl-tick'));
+    setStyle(canvas, 'backgroundSize', `${blockPx >= 4 ? `${blockPx}px 100%, ` : ''}${step * px}px 100%`);
+    const offset = (every: number) => `${xOf(Math.ceil(t0 / every) * every) % (every * px)}px 0`;
+    setStyle(canvas, 'backgroundPosition', `${blockPx >= 4 ? `${offset(bms)}, ` : ''}${offset(step)}`);
     setStyle(left, 'width', `${ui().timeline.labelWidth}px`);
     syncList(labels, rows, (r) => r.key, createLabel, updateLabel);
     syncList(bars, rows, (r) => r.key, () => h('div', { class: 'tl-bar', 'data-testid': 'timeline-bar' }), (el, r) => updateBar(el, r, now));
@@ -195,7 +199,7 @@ function mount(container: HTMLElement, store: Store): void {
   /** time labels on the axis, only for the visible part (the grid itself is a CSS background) */
   function renderTicks(): void {
     const px = pxPerMs();
-    const step = TICK_STEPS.find((s) => s * px >= 80) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
+    const step = tickStep();
     const from = tOf(scroller.scrollLeft);
     const to = tOf(scroller.scrollLeft + chartWidth());
     const times: number[] = [];
@@ -217,7 +221,9 @@ function mount(container: HTMLElement, store: Store): void {
   }
 
   function zoomTo(zoom: number): void {
-    const next = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, zoom));
+    // browsers cap an element's width (~33M px): a long history limits how far one can zoom in
+    const widest = 8e6 / (Math.max(60_000, tEnd - t0) / 60_000) / BASE_PX_PER_MIN;
+    const next = Math.min(MAX_ZOOM, widest, Math.max(MIN_ZOOM, zoom));
     const visible = chartWidth();
     const center = tOf(scroller.scrollLeft + visible / 2);
     saveTimeline({ zoom: next });
