@@ -94,7 +94,7 @@ const initialId = (parent: string) => `${parent}::initial`;
 
 export type Direction = 'DOWN' | 'RIGHT';
 
-function toElk(chart: Chart, direction: Direction): ElkNode {
+export function toElk(chart: Chart, direction: Direction): ElkNode {
   const build = (node: ChartNode): ElkNode => {
     const { width, header } = measure(node);
     if (!node.children.length) return { id: node.id, width, height: Math.max(header + (node.lines.length ? 0 : 6), 40) };
