@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SprintDb } from '../db/database.js';
-import { eventsAfter, lastEventId, latestBatch, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
+import { eventsAfter, lastEventId, latestBatch, legacyEvents, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
 import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
@@ -103,6 +103,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
       return runner.subscribe((event) => listener({ id: event.id, type: event.type, ts: event.ts, payload: event.payload } satisfies StoredEvent));
     },
     eventsAfter: (afterId, limit) => eventsAfter(db, afterId, limit),
+    legacyEvents: () => legacyEvents(db),
     batches: () => listBatches(db),
     stories: () => listStories(db),
     commands: (filter) => listCommands(db, filter.story ? { story: filter.story } : {}),

@@ -58,6 +58,8 @@ export interface SprintService {
   /** live events, in id order, each exactly once, as they are stored */
   subscribe(listener: (event: StoredEvent) => void): () => void;
   eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]>;
+  /** the lines of the legacy `docs/sprint-runner.csv`, imported once: history from before the tool */
+  legacyEvents(): Promise<unknown[]>;
   batches(): Promise<unknown[]>;
   stories(): Promise<unknown[]>;
   commands(filter: { story?: string }): Promise<unknown[]>;

@@ -29,6 +29,10 @@ export function commandsRoutes(service: SprintService): Hono {
   });
 }
 
+export function legacyEventsRoutes(service: SprintService): Hono {
+  return new Hono().get('/', async (c) => c.json(await service.legacyEvents()));
+}
+
 /** Pages through the stored events: a client asks again with `after` = the last id it got until a page is short. */
 export function eventsRoutes(service: SprintService): Hono {
   return new Hono().get('/', async (c) => {

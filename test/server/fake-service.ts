@@ -86,6 +86,11 @@ export class FakeService implements SprintService {
     return () => this.listeners.delete(listener);
   }
 
+  async legacyEvents(): Promise<unknown[]> {
+    this.record('legacyEvents');
+    return [];
+  }
+
   async eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]> {
     this.record('eventsAfter', afterId, limit);
     // the answer is what was stored when the query ran; events stored while it travels back are not in it

@@ -42,6 +42,62 @@ interface CommandRow {
   tasks: CommandView['tasks'];
 }
 
+/** A line of the legacy `docs/sprint-runner.csv`, as /api/legacy-events returns it. */
+interface LegacyRow {
+  id: number;
+  epoch: number;
+  epic: string;
+  story: string;
+  command: string;
+  taskId: string;
+  status: string;
+  message: string | null;
+}
+
+/**
+ * History from before the tool, shaped like commands so every view shows it: consecutive lines of one story
+ * and command are one command, and each start/end pair of a task id is one of its tasks.
+ */
+export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
+  const commands: CommandView[] = [];
+  let current: CommandView | null = null;
+  for (const row of rows) {
+    const at = new Date(row.epoch * 1000).toISOString();
+    if (!current || current.command !== row.command || current.stories[0] !== row.story) {
+      current = {
+        key: `legacy:${row.id}`,
+        runId: `legacy:${row.id}`,
+        command: row.command,
+        kind: row.command.replace(/-\d+$/, ''),
+        stories: [row.story],
+        attempt: 1,
+        model: null,
+        background: false,
+        status: 'ok',
+        message: 'from docs/sprint-runner.csv',
+        costUsd: null,
+        inputTokens: null,
+        outputTokens: null,
+        startedAt: at,
+        endedAt: at,
+        tasks: [],
+      };
+      commands.push(current);
+    }
+    current.endedAt = at;
+    if (row.status === 'start') {
+      current.tasks.push({ storyShortId: row.story, taskId: row.taskId, known: true, status: 'running', message: row.message, startedAt: at, endedAt: null });
+    } else {
+      const open = [...current.tasks].reverse().find((t) => t.taskId === row.taskId && t.status === 'running');
+      if (open) Object.assign(open, { status: 'done', endedAt: at, message: row.message ?? open.message });
+      else current.tasks.push({ storyShortId: row.story, taskId: row.taskId, known: true, status: 'done', message: row.message, startedAt: at, endedAt: at });
+    }
+  }
+  // a line pair cut short in the old log stays open; close it at the command's last line
+  for (const command of commands) for (const task of command.tasks) if (task.status === 'running') Object.assign(task, { status: 'done', endedAt: command.endedAt });
+  return commands;
+}
+
 export class Store {
   connection: ConnectionState = 'connecting';
   state: ApiState | null = null;
@@ -81,7 +137,8 @@ export class Store {
   }
 
   get hasOlderEvents(): boolean {
-    return this.oldestLoaded > 1;
+    // Infinity until the first page is in: nothing older to ask for before that
+    return Number.isFinite(this.oldestLoaded) && this.oldestLoaded > 1;
   }
 
   setConnection(state: ConnectionState): void {
@@ -91,14 +148,16 @@ export class Store {
 
   /** First paint: everything a view needs, the newest page of events included. */
   async loadInitial(): Promise<void> {
-    const [state, taxonomy, machines, commands] = await Promise.all([
+    const [state, taxonomy, machines, commands, legacy] = await Promise.all([
       getJson<ApiState>('/api/state'),
       getJson<TaxonomyView>('/api/taxonomy').catch(() => ({})),
       getJson<Record<string, unknown>>('/api/machines').catch(() => ({})),
       getJson<CommandRow[]>('/api/commands').catch(() => [] as CommandRow[]),
+      getJson<LegacyRow[]>('/api/legacy-events').catch(() => [] as LegacyRow[]),
     ]);
     this.taxonomy = taxonomy;
     this.machines = machines;
+    for (const command of legacyCommands(legacy)) this.putCommand(command);
     for (const row of [...commands].reverse()) this.putCommand({ ...row, key: `${row.runId}#${row.attempt}` });
     const after = Math.max(0, state.lastEventId - EVENT_PAGE);
     this.events = await getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${EVENT_PAGE}`);

@@ -214,6 +214,41 @@ export function activeIds(chart: Chart, value: unknown): string[] {
   return out;
 }
 
+/**
+ * The edges most likely taken from one set of active states to the next: one transition out of a state
+ * that was active, then eventless (`always`) ones through transient states such as `routing`, to a state
+ * that is active now. The shortest such path, or nothing when there is none.
+ */
+export function transitionPath(chart: Chart, before: ReadonlySet<string>, after: ReadonlySet<string>): Set<string> {
+  const entered = (id: string) => after.has(id) && !before.has(id);
+  // entering a compound state enters its initial child too
+  const landing = (id: string): string => {
+    let at = id;
+    for (let n = chart.byId.get(at); n?.children.length; n = chart.byId.get(at)) {
+      const initial = n.children.find((c) => chart.byId.get(c)?.initial);
+      if (!initial) break;
+      at = initial;
+    }
+    return at;
+  };
+  let frontier = chart.edges.filter((e) => before.has(e.source)).map((e) => ({ at: e.target, path: [e.id] }));
+  const seen = new Set<string>();
+  for (let depth = 0; depth < 6 && frontier.length; depth++) {
+    const done = frontier.find((f) => entered(f.at));
+    if (done) return new Set(done.path);
+    const next: typeof frontier = [];
+    for (const f of frontier) {
+      const at = landing(f.at);
+      if (seen.has(at)) continue;
+      seen.add(at);
+      if (entered(at)) return new Set(f.path);
+      for (const e of chart.edges) if (e.kind === 'always' && (e.source === at || e.source === f.at)) next.push({ at: e.target, path: [...f.path, e.id] });
+    }
+    frontier = next;
+  }
+  return new Set();
+}
+
 /** A state value as one line: `developing.story`, `creating.{createStory.running, storyDiscovery.finished}`. */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '–';

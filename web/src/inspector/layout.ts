@@ -94,32 +94,39 @@ const initialId = (parent: string) => `${parent}::initial`;
 
 export type Direction = 'DOWN' | 'RIGHT';
 
-export function toElk(chart: Chart, direction: Direction): ElkNode {
+/** `widen`: extra horizontal padding per compound state, found by a previous pass (see layoutChart). */
+export function toElk(chart: Chart, direction: Direction, widen: ReadonlyMap<string, number> = new Map()): ElkNode {
   const build = (node: ChartNode): ElkNode => {
     const { width, header } = measure(node);
     if (!node.children.length) return { id: node.id, width, height: Math.max(header + (node.lines.length ? 0 : 6), 40) };
     const children = node.children.map((c) => build(chart.byId.get(c)!));
     const initial = chart.initials.find((i) => i.parent === node.id);
     if (initial) children.unshift({ id: initialId(node.id), width: METRICS.initialSize, height: METRICS.initialSize });
+    const side = 16 + (widen.get(node.id) ?? 0) / 2;
     return {
       id: node.id,
       children,
       layoutOptions: {
-        'elk.padding': `[top=${header + 10},left=16,bottom=16,right=16]`,
-        'elk.nodeSize.constraints': 'MINIMUM_SIZE',
-        'elk.nodeSize.minimum': `(${width}, ${header + 20})`,
+        'elk.padding': `[top=${header + 10},left=${side},bottom=16,right=${side}]`,
         // the regions of a parallel state side by side, across the flow
         ...(node.type === 'parallel' ? { 'elk.direction': direction === 'DOWN' ? 'RIGHT' : 'DOWN' } : {}),
       },
     };
   };
+  // A loop must be drawn against the flow somewhere: let it be the transition back to an earlier state in
+  // definition order (the cycle-breaking strategy options are not honoured with INCLUDE_CHILDREN; edge priorities are).
+  const order = new Map(chart.nodes.map((n, i) => [n.id, i]));
+  const forward = { 'elk.layered.priority.direction': '5' };
   const edges: ElkExtendedEdge[] = chart.edges.map((edge) => ({
     id: edge.id,
     sources: [edge.source],
     targets: [edge.target],
     labels: [{ id: `${edge.id}:label`, text: edge.label, ...edgeLabelSize(edge) }],
+    ...((order.get(edge.source) ?? 0) < (order.get(edge.target) ?? 0) ? { layoutOptions: forward } : {}),
   }));
-  for (const initial of chart.initials) edges.push({ id: `${initial.parent}::initial-edge`, sources: [initialId(initial.parent)], targets: [initial.target] });
+  for (const initial of chart.initials) {
+    edges.push({ id: `${initial.parent}::initial-edge`, sources: [initialId(initial.parent)], targets: [initial.target], layoutOptions: { 'elk.layered.priority.direction': '10' } });
+  }
   return {
     id: '__graph',
     layoutOptions: {
@@ -200,8 +207,24 @@ function place(chart: Chart, graph: ElkNode): ChartLayout {
 
 export async function layoutChart(chart: Chart, direction: Direction = 'DOWN'): Promise<ChartLayout> {
   const engine = await getElk();
-  const graph = await engine.layout(toElk(chart, direction));
-  return place(chart, graph);
+  // With INCLUDE_CHILDREN, elkjs ignores a compound node's minimum size, so a header wider than the
+  // children would stick out: such states get that much more padding and the chart is laid out again.
+  const widen = new Map<string, number>();
+  let layout = place(chart, await engine.layout(toElk(chart, direction, widen)));
+  for (let pass = 0; pass < 3; pass++) {
+    let short = false;
+    for (const placed of layout.nodes) {
+      if (!placed.node.children.length) continue;
+      const missing = measure(placed.node).width - placed.width;
+      if (missing > 0.5) {
+        widen.set(placed.node.id, (widen.get(placed.node.id) ?? 0) + Math.ceil(missing));
+        short = true;
+      }
+    }
+    if (!short) break;
+    layout = place(chart, await engine.layout(toElk(chart, direction, widen)));
+  }
+  return layout;
 }
 
 const cache = new Map<string, { definition: unknown; direction: Direction; promise: Promise<ChartLayout> }>();

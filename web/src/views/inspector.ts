@@ -3,7 +3,7 @@ import { clock, h, setAttr, setText, syncList } from '../dom.js';
 import { setUi, ui, type UiState } from '../persist.js';
 import type { ActiveStateView, Store } from '../store.js';
 import type { View } from '../view.js';
-import { activeIds, buildChart, formatValue, type Chart } from '../inspector/chart.js';
+import { activeIds, buildChart, formatValue, transitionPath, type Chart } from '../inspector/chart.js';
 import { layoutMachine, type ChartLayout } from '../inspector/layout.js';
 import { renderChart, type RenderedChart } from '../inspector/render.js';
 import { StatelyBridge, type StatelyStatus } from '../inspector/stately.js';
@@ -12,8 +12,8 @@ import { TransitionLog, type TransitionEntry } from '../inspector/transitions.js
 const MACHINES = ['batch', 'cycle', 'story', 'review', 'commandRun'];
 const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.75, 0.85, 1, 1.15, 1.3, 1.5, 1.75, 2];
 
-/** The inspector's section of the saved UI state, with the chart zoom per machine kept beside the two typed fields. */
-type InspectorUi = UiState['inspector'] & { zoom?: Record<string, number> };
+/** The inspector's section of the saved UI state, with the zoom per machine and `follow` kept beside the two typed fields. */
+type InspectorUi = UiState['inspector'] & { zoom?: Record<string, number>; follow?: boolean };
 const inspectorUi = (): InspectorUi => ui().inspector as InspectorUi;
 const saveInspectorUi = (patch: Partial<InspectorUi>) => setUi('inspector', { ...inspectorUi(), ...patch } as UiState['inspector']);
 
@@ -42,6 +42,7 @@ class InspectorPanel {
   private readonly statelyBox: HTMLInputElement;
   private readonly statelyStatus: HTMLElement;
   private readonly statelyOpen: HTMLButtonElement;
+  private readonly followBox: HTMLInputElement;
 
   constructor(
     private readonly container: HTMLElement,
@@ -62,17 +63,20 @@ class InspectorPanel {
       h('button', { class: 'action', title: 'fit the whole chart', onclick: () => this.fit() }, 'Fit'),
     );
 
+    this.followBox = h('input', { type: 'checkbox', 'data-testid': 'inspector-follow', onchange: () => { saveInspectorUi({ follow: this.followBox.checked }); this.follow(); } });
+    this.followBox.checked = inspectorUi().follow !== false;
+    const followTool = h('label', { class: 'insp-follow', title: 'scroll the chart to the active state when it changes' }, this.followBox, ' Follow the active state');
+
     this.statelyBox = h('input', { type: 'checkbox', 'data-testid': 'inspector-stately', onchange: () => this.toggleStately() });
     this.statelyBox.checked = inspectorUi().stately === true;
     this.statelyStatus = h('span', { class: 'insp-stately-status', 'data-testid': 'inspector-stately-status' });
     this.statelyOpen = h('button', { class: 'action', hidden: true, onclick: () => void this.stately.start(this.store.active) }, 'Open the Stately window');
     const statelyTools = h(
       'div',
-      { class: 'insp-stately' },
-      h('label', {}, this.statelyBox, ' Stately inspector'),
-      h('span', { class: 'muted insp-stately-note' }, 'Off by default. When on, it opens stately.ai/inspect (a hosted service) in a new window and sends it the live machine states and runner events.'),
-      this.statelyStatus,
-      this.statelyOpen,
+      { class: 'panel insp-stately' },
+      h('label', {}, this.statelyBox, ' Send to the Stately inspector'),
+      h('p', { class: 'muted insp-stately-note' }, 'Off by default. When on, it opens stately.ai/inspect, a hosted service, in a new window and sends it the live machine states and runner events. The chart on the left needs nothing outside this machine.'),
+      h('div', { class: 'insp-stately-line' }, this.statelyStatus, this.statelyOpen),
     );
 
     this.message = h('div', { class: 'insp-message', 'data-testid': 'inspector-message' }, 'Waiting for the machine definitions…');
@@ -89,7 +93,7 @@ class InspectorPanel {
       h(
         'div',
         { class: 'insp' },
-        h('div', { class: 'toolbar insp-toolbar' }, h('label', { class: 'insp-picker' }, 'Machine ', this.select), zoomTools, legend(), statelyTools),
+        h('div', { class: 'toolbar insp-toolbar' }, h('label', { class: 'insp-picker' }, 'Machine ', this.select), zoomTools, followTool, legend()),
         h(
           'div',
           { class: 'insp-body' },
@@ -99,6 +103,7 @@ class InspectorPanel {
             { class: 'insp-side' },
             h('div', { class: 'panel' }, h('h2', {}, 'Live actors ', this.showAll), this.actorsEmpty, this.actorsList),
             h('div', { class: 'panel insp-transitions-panel' }, h('h2', {}, 'Recent transitions'), this.transitionsEmpty, this.transitionsList),
+            statelyTools,
           ),
         ),
       ),
@@ -208,6 +213,25 @@ class InspectorPanel {
     rendered.setZoom(this.zoom());
     setText(this.zoomLabel, `${Math.round(this.zoom() * 100)}%`);
     this.highlight();
+    this.follow(false);
+  }
+
+  /** Scrolls the deepest active state of the shown chart into the middle when it is out of sight. */
+  private follow(smooth = true): void {
+    const rendered = this.rendered.get(this.machine);
+    if (!rendered || !this.followBox.checked || this.scroll.classList.contains('insp-panning') || !this.visible()) return;
+    const lit = rendered.layout.nodes.filter((p) => rendered.nodes.get(p.node.id)?.classList.contains('active') && p.node.id !== rendered.layout.chart.rootId);
+    const target = lit.find((p) => !p.node.children.length) ?? lit[lit.length - 1];
+    if (!target) return;
+    const z = this.zoom();
+    const { scrollLeft: left, scrollTop: top, clientWidth: width, clientHeight: height } = this.scroll;
+    const inside = target.x * z >= left && target.y * z >= top && (target.x + target.width) * z <= left + width && (target.y + target.height) * z <= top + height;
+    if (inside) return;
+    this.scroll.scrollTo({
+      left: Math.max(0, (target.x + target.width / 2) * z - width / 2),
+      top: Math.max(0, (target.y + target.height / 2) * z - height / 2),
+      behavior: smooth ? 'smooth' : 'auto',
+    });
   }
 
   // ---- zoom and pan ----
@@ -297,15 +321,13 @@ class InspectorPanel {
       const ids = new Set(activeIds(chart, actor.value));
       const before = this.lit.get(actor.path);
       if (before && before.machine === actor.machine && sameSet(before.ids, ids)) continue;
-      const edges = new Set<string>();
-      if (before && before.machine === actor.machine) {
-        for (const edge of chart.edges) if (before.ids.has(edge.source) && ids.has(edge.target) && !before.ids.has(edge.target)) edges.add(edge.id);
-      }
+      const edges = before && before.machine === actor.machine ? transitionPath(chart, before.ids, ids) : new Set<string>();
       this.lit.set(actor.path, { machine: actor.machine, ids, edges });
     }
     for (const path of [...this.lit.keys()]) if (!seen.has(path)) this.lit.delete(path);
     if (this.focus && !seen.has(this.focus)) this.focus = null;
     this.highlight();
+    this.follow();
     this.renderActors();
   }
 
@@ -332,6 +354,7 @@ class InspectorPanel {
       this.renderTransitions();
     }
     this.highlight();
+    this.follow();
     this.renderActors();
   }
 
