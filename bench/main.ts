@@ -1,26 +1,360 @@
-import { api, freePort, isBatchEnd, makeProject, memoryMb, now, sentAt, spawnCliServe, WsClient } from './lib.js';
+// `npm run bench`: measures sprint-runner end to end (child stdout -> runner -> SQLite -> WebSocket -> DOM) and prints
+// the figures with the conditions they were measured under. It asserts nothing. See bench/README.md.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import {
+  api,
+  cpuModel,
+  cpuMs,
+  freePort,
+  isBatchEnd,
+  loadAverage,
+  makeProject,
+  memoryMb,
+  now,
+  percentile,
+  readTrace,
+  sentAt,
+  sleep,
+  spawnCliServe,
+  spawnHostServe,
+  WsClient,
+  type Project,
+  type ServeChild,
+} from './lib.js';
 
-const lines = Number(process.argv[2] ?? 20000);
-const project = makeProject();
-project.configure({ mode: 'stream', lines, rate: 0, noise: 0 });
-const serve = spawnCliServe(project, await freePort(), [], process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []);
-await serve.ready;
-const ws = new WsClient(serve.url, 0);
-await ws.opened;
-let first = Infinity;
-let last = 0;
-let count = 0;
-ws.on((e, at) => {
-  const t = sentAt(e);
-  if (t === null) return;
-  count++;
-  first = Math.min(first, t);
-  last = at;
+const { values: flags } = parseArgs({
+  options: {
+    /** comma-separated: latency, throughput (also RSS and first paint), resume (also idle CPU) */
+    only: { type: 'string' },
+    /** write --cpu-prof profiles of every serve process to this folder */
+    prof: { type: 'string' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    lines: { type: 'string', default: '100000' },
+  },
 });
-const end = ws.waitFor(isBatchEnd, 600_000, 'batch end');
-console.log(await api(serve.url, '/api/batch/start', { cycles: 1 }));
-await end;
-console.log({ count, secs: (last - first) / 1000, rate: count / ((last - first) / 1000), mem: memoryMb(serve.pid) });
-ws.close();
-await serve.kill();
-void now;
+const only = new Set((flags.only ?? 'latency,throughput,resume').split(','));
+const nodeArgs = flags.prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.prof)}`] : [];
+const RATE = Number(flags.rate);
+const SECONDS = Number(flags.seconds);
+const BIG = Number(flags.lines);
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+interface Row {
+  figure: string;
+  value: string;
+  target: string;
+  met: string;
+  conditions: string;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+const cleanups: (() => Promise<void> | void)[] = [];
+let browserVersion = 'not started';
+const loadBefore = loadAverage();
+const benchStarted = now();
+
+const ms = (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ms` : 'n/a');
+const n = (v: number) => Math.round(v).toLocaleString('en-US');
+const mark = (ok: boolean | null) => (ok === null ? '-' : ok ? 'yes' : 'NO');
+const log = (text: string) => process.stderr.write(`[bench ${((now() - benchStarted) / 1000).toFixed(1).padStart(6)} s] ${text}\n`);
+
+// ------------------------------------------------------------------------------------------------ the browser
+
+/** The MutationObserver: the first moment each `data-id` shows on a log row, and the paint entries. */
+const PAGE_PROBE = `(() => {
+  const seen = new Map();
+  const paints = {};
+  window.__bench = { seen, paints, firstRow: null };
+  const stamp = () => performance.timeOrigin + performance.now();
+  const note = (el, t) => {
+    if (el.nodeType !== 1 || el.getAttribute('data-testid') !== 'log-row') return;
+    const id = el.getAttribute('data-id');
+    if (!id || seen.has(id)) return;
+    seen.set(id, t);
+    if (window.__bench.firstRow === null) window.__bench.firstRow = performance.now();
+  };
+  new MutationObserver((records) => {
+    const t = stamp();
+    for (const r of records) {
+      if (r.type === 'attributes') note(r.target, t);
+      else for (const node of r.addedNodes) note(node, t);
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-id'] });
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) paints[e.name] = e.startTime; }).observe({ type: 'paint', buffered: true });
+})();`;
+
+async function openDashboard(url: string): Promise<{ context: BrowserContext; page: Page; dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sprint-runner-bench-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+  browserVersion = context.browser()?.version() ?? (await context.newPage().then(async (p) => { const v = await p.evaluate('navigator.userAgent'); await p.close(); return String(v); }));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => notes.push(`page error: ${error.message}`));
+  await page.addInitScript(PAGE_PROBE);
+  await page.goto(url);
+  return { context, page, dir };
+}
+
+async function closeDashboard(d: { context: BrowserContext; dir: string }): Promise<void> {
+  await d.context.close();
+  rmSync(d.dir, { recursive: true, force: true });
+}
+
+/** The Sprint Run tab selected, its log on screen, and command:progress rows let through the log filter. */
+async function showRunLog(page: Page): Promise<void> {
+  await page.locator('[data-tab="run"]').click();
+  const progress = page.getByTestId('log-type-command:progress');
+  if (!(await progress.isChecked())) await progress.check();
+  await page.getByTestId('event-log').scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.querySelector('[data-testid="connection-state"]')?.getAttribute('data-state') === 'open', undefined, { timeout: 20_000 });
+}
+
+// ------------------------------------------------------------------------------------------------ figures
+
+async function figureLatency(): Promise<void> {
+  const total = RATE * SECONDS;
+  log(`latency: ${n(total)} task lines at ${RATE}/s through serve(), a ws client and Chromium`);
+  const project = makeProject();
+  const serve = await spawnHostServe(project, nodeArgs);
+  cleanups.push(() => serve.kill());
+  const dash = await openDashboard(serve.url);
+  cleanups.push(() => closeDashboard(dash));
+  await showRunLog(dash.page);
+
+  const state = await api<{ lastEventId: number }>(serve.url, '/api/state');
+  const ws = new WsClient(serve.url, state.body.lastEventId);
+  await ws.opened;
+  const wsLatency: number[] = [];
+  const sentById = new Map<number, number>();
+  let firstArrival = Infinity;
+  let lastArrival = 0;
+  ws.on((event, at) => {
+    const t = sentAt(event);
+    if (t === null) return;
+    sentById.set(event.id, t);
+    wsLatency.push(at - t);
+    firstArrival = Math.min(firstArrival, at);
+    lastArrival = at;
+  });
+  const ended = ws.waitFor(isBatchEnd, 300_000, 'the latency batch to end');
+  project.configure({ mode: 'stream', lines: total, rate: RATE, noise: 1 });
+  await api(serve.url, '/api/batch/start', { cycles: 1 });
+  await ended;
+  await sleep(500);
+
+  const commit = (await serve.request<{ samples: [number, number][] }>({ type: 'samples' })).samples.map(([, v]) => v);
+  const seen = (await dash.page.evaluate('[...window.__bench.seen.entries()]')) as [string, number][];
+  const domLatency: number[] = [];
+  for (const [id, t] of seen) {
+    const sent = sentById.get(Number(id));
+    if (sent !== undefined) domLatency.push(t - sent);
+  }
+  const sends = [...sentById.values()];
+  const sendSpan = (Math.max(...sends) - Math.min(...sends)) / 1000;
+  const deliverSpan = (lastArrival - firstArrival) / 1000;
+  const cond = `${n(total)} task events at ${RATE}/s for ${SECONDS} s (child actually wrote ${n(total / sendSpan)}/s; ws got them at ${n(sentById.size / deliverSpan)}/s), +1 tool_result per event, +1 text block per 5`;
+  rows.push(
+    { figure: '1a latency to SQLite commit, p50', value: ms(percentile(commit, 50)), target: '', met: '-', conditions: cond },
+    { figure: '1a latency to SQLite commit, p99', value: ms(percentile(commit, 99)), target: '', met: '-', conditions: `n=${n(commit.length)}` },
+    { figure: '1b latency to WebSocket client, p50', value: ms(percentile(wsLatency, 50)), target: '', met: '-', conditions: `n=${n(wsLatency.length)}` },
+    { figure: '1b latency to WebSocket client, p99', value: ms(percentile(wsLatency, 99)), target: '', met: '-', conditions: '' },
+    { figure: '1c latency to DOM (Chromium), p50', value: ms(percentile(domLatency, 50)), target: '', met: '-', conditions: `rows seen for ${n(domLatency.length)} of ${n(sentById.size)} events (virtualised log, 420 px)` },
+    { figure: '1c latency to DOM (Chromium), p99', value: ms(percentile(domLatency, 99)), target: '<= 50 ms', met: mark(percentile(domLatency, 99) <= 50), conditions: 'Sprint Run tab, log on screen, default filter' },
+  );
+  if (commit.length && percentile(commit, 99) > 50) {
+    notes.push(`latency: the commit p99 alone is ${ms(percentile(commit, 99))}: the server does not keep up with ${RATE}/s (see throughput), so a queue builds in the pipe and latency grows during the run`);
+  }
+  ws.close();
+  await closeDashboard(dash);
+  await serve.request({ type: 'close' }).catch(() => undefined);
+  await serve.kill();
+  rmSync(project.root, { recursive: true, force: true });
+}
+
+async function figureThroughputRssPaint(project: Project): Promise<void> {
+  log(`throughput: ${n(BIG)} task lines as fast as possible through \`serve\` (child process) and a ws client`);
+  const serve = spawnCliServe(project, await freePort(), [], nodeArgs);
+  cleanups.push(() => serve.kill());
+  await serve.ready;
+  const rssIdle = memoryMb(serve.pid);
+  const ws = new WsClient(serve.url, 0);
+  await ws.opened;
+  let first = Infinity;
+  let last = 0;
+  let count = 0;
+  ws.on((event, at) => {
+    const t = sentAt(event);
+    if (t === null) return;
+    count++;
+    first = Math.min(first, t);
+    last = at;
+  });
+  const ended = ws.waitFor(isBatchEnd, 900_000, 'the throughput batch to end');
+  project.configure({ mode: 'stream', lines: BIG, rate: 0, noise: 0 });
+  const cpuBefore = cpuMs(serve.pid);
+  await api(serve.url, '/api/batch/start', { cycles: 1 });
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, memoryMb(serve.pid).rss)), 250);
+  await ended;
+  clearInterval(sampler);
+  const seconds = (last - first) / 1000;
+  const cpu = cpuMs(serve.pid) - cpuBefore;
+  rows.push({
+    figure: '2  ingest throughput',
+    value: `${n(count / seconds)} lines/s`,
+    target: '>= 20,000 lines/s',
+    met: mark(count / seconds >= 20_000),
+    conditions: `${n(count)} task lines (each one Bash tool_use = one event) in ${seconds.toFixed(1)} s, first write to last ws delivery; serve used ${(cpu / 1000).toFixed(1)} s CPU (${((cpu / 10) / seconds).toFixed(0)} % of one core)`,
+  });
+  ws.close();
+  await sleep(1000);
+  const mem = memoryMb(serve.pid);
+  rows.push({
+    figure: '4  orchestrator RSS after 100k events',
+    value: `${mem.rss.toFixed(0)} MB`,
+    target: '<= 150 MB',
+    met: mark(mem.rss <= 150),
+    conditions: `VmRSS of \`serve\` 1 s after the batch ended (${n(count)} events); ${rssIdle.rss.toFixed(0)} MB before it; peak VmHWM ${mem.hwm.toFixed(0)} MB, sampled peak during the run ${peak.toFixed(0)} MB`,
+  });
+
+  log(`first paint: the dashboard on a database holding ${n(count)} events, 3 cold loads`);
+  const fcp: number[] = [];
+  const firstRows: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const dash = await openDashboard(serve.url);
+    await dash.page.waitForFunction('window.__bench.firstRow !== null && window.__bench.paints["first-contentful-paint"] !== undefined', undefined, { timeout: 60_000 });
+    const r = (await dash.page.evaluate('({ fcp: window.__bench.paints["first-contentful-paint"], rows: window.__bench.firstRow })')) as { fcp: number; rows: number };
+    fcp.push(r.fcp);
+    firstRows.push(r.rows);
+    await closeDashboard(dash);
+  }
+  const med = (v: number[]) => percentile(v, 50);
+  rows.push(
+    { figure: '5  dashboard first contentful paint', value: ms(med(fcp)), target: '<= 1 s', met: mark(med(fcp) <= 1000), conditions: `median of 3 cold loads (fresh user-data-dir each): ${fcp.map(ms).join(', ')}; ${n(count)} events in the database` },
+    { figure: '5  dashboard first log rows', value: ms(med(firstRows)), target: '<= 1 s', met: mark(med(firstRows) <= 1000), conditions: `from navigation start: ${firstRows.map(ms).join(', ')}` },
+  );
+  await serve.kill('SIGTERM');
+}
+
+async function figureIdleAndResume(project: Project): Promise<void> {
+  log('idle CPU: a batch whose child prints init and then nothing');
+  project.reset();
+  project.configure({ mode: 'hang' });
+  const port = await freePort();
+  const first = spawnCliServe(project, port, [], []);
+  cleanups.push(() => first.kill('SIGKILL'));
+  await first.ready;
+  const ws = new WsClient(first.url, (await api<{ lastEventId: number }>(first.url, '/api/state')).body.lastEventId);
+  await ws.opened;
+  const init = ws.waitFor((e) => e.type === 'command:progress' && e.payload.kind === 'init', 30_000, 'the hanging child to start');
+  await api(first.url, '/api/batch/start', { cycles: 1 });
+  await init;
+  await sleep(1000);
+  const cpu0 = cpuMs(first.pid);
+  const t0 = now();
+  await sleep(10_000);
+  const idleCpu = cpuMs(first.pid) - cpu0;
+  const idleSpan = (now() - t0) / 1000;
+  rows.push({
+    figure: '6  CPU while idle (silent child)',
+    value: `${n(idleCpu)} ms CPU in ${idleSpan.toFixed(1)} s (${(idleCpu / 10 / idleSpan).toFixed(2)} %)`,
+    target: '~ 0',
+    met: mark(idleCpu / idleSpan < 10),
+    conditions: `utime+stime of \`serve\` (${(1000 / 100).toFixed(0)} ms clock ticks), one ws client connected, ${n(BIG)}-event history in the database`,
+  });
+  ws.close();
+
+  log('resume: SIGKILL serve during the hang, start serve again and resume at once');
+  const hung = readTrace(project).filter((r) => r.ev === 'start' && r.mode === 'hang').map((r) => r.pid);
+  first.child.kill('SIGKILL');
+  await first.exited;
+  project.configure({ mode: 'stream', lines: 10, rate: 0, noise: 0 });
+  const second = spawnCliServe(project, port, [], nodeArgs);
+  cleanups.push(() => second.kill());
+  const t = second.spawnedAt;
+  let answered = 0;
+  let status = '';
+  for (;;) {
+    try {
+      const state = await api<{ status: string }>(second.url, '/api/state');
+      answered = now();
+      status = state.body.status;
+      break;
+    } catch {
+      await sleep(5);
+    }
+    if (now() - t > 60_000) throw new Error(`serve did not answer within 60 s:\n${second.tail()}`);
+  }
+  const resumed = await api<{ error?: string }>(second.url, '/api/batch/resume', {});
+  const resumeReturned = now();
+  let childStart: { t: number; tOrigin?: number } | undefined;
+  while (!(childStart = readTrace(project).find((r) => r.ev === 'start' && r.command === 'code-review' && r.t > t))) {
+    if (now() - t > 60_000) throw new Error(`the interrupted command did not run again:\n${second.tail()}`);
+    await sleep(2);
+  }
+  const total = childStart.t - t;
+  rows.push({
+    figure: '3  resume time',
+    value: ms(total),
+    target: '<= 1 s',
+    met: mark(total <= 1000),
+    conditions: `spawn of \`serve\` on the crashed database -> child's first output: serve answered GET /api/state (${status}) at ${ms(answered - t)}, POST /api/batch/resume returned ${resumed.status} at ${ms(resumeReturned - t)}, child process started at ${ms((childStart.tOrigin ?? NaN) - t)}; ${n(BIG)}-event history`,
+  });
+  const survivors = hung.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (survivors.length) notes.push(`resume: the hung child of the killed serve still runs: ${survivors.join(', ')}`);
+  const ws2 = new WsClient(second.url, 0);
+  // the resumed batch finishes by itself (10 lines, then batch-commit); wait so nothing is cut mid-way
+  await ws2.waitFor(isBatchEnd, 60_000, 'the resumed batch to end').catch((e: Error) => notes.push(`resume: ${e.message}`));
+  ws2.close();
+  await second.kill('SIGTERM');
+}
+
+// ------------------------------------------------------------------------------------------------ main
+
+function printTable(): void {
+  const cols: (keyof Row)[] = ['figure', 'value', 'target', 'met', 'conditions'];
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  const line = (r: Record<keyof Row, string>) => cols.map((c, i) => (i === cols.length - 1 ? r[c] : r[c].padEnd(width[i]!))).join(' | ');
+  const out = [
+    '',
+    'sprint-runner bench',
+    `  node ${process.version}, ${cpuModel()}, load average ${loadBefore} (start) / ${loadAverage()} (end), Chromium ${browserVersion}`,
+    `  ${new Date().toISOString()}, whole bench ${((now() - benchStarted) / 1000).toFixed(0)} s (without the build)`,
+    '',
+    line({ figure: 'figure', value: 'value', target: 'target', met: 'met', conditions: 'conditions' }),
+    cols.map((_, i) => '-'.repeat(i === cols.length - 1 ? 10 : width[i]!)).join('-|-'),
+    ...rows.map(line),
+    '',
+    ...notes.map((note) => `note: ${note}`),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+try {
+  if (only.has('latency')) await figureLatency();
+  if (only.has('throughput') || only.has('resume')) {
+    const project = makeProject();
+    cleanups.push(() => rmSync(project.root, { recursive: true, force: true }));
+    if (only.has('throughput')) await figureThroughputRssPaint(project);
+    if (only.has('resume')) await figureIdleAndResume(project);
+  }
+} catch (error) {
+  notes.push(`bench failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+} finally {
+  for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+  printTable();
+}

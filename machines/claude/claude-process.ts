@@ -345,7 +345,7 @@ class ClaudeRun {
     const resultOk = result !== null && !result.isError && result.subtype === 'success';
     // A complete, successful answer stands even if a stop or watchdog raced it.
     if (resultOk) {
-      return { ...base, ok: true, failure: null, message: `ok: ${result.numTurns} turn(s), ${result.durationMs} ms, $${result.costUsd}` };
+      return { ...base, ok: true, failure: null, message: `ok: ${result.numTurns} turn(s), ${result.durationMs} ms, $${result.costUsd.toFixed(4)}` };
     }
     if (this.forced && (this.forced.beforeResult || result === null)) {
       return fail(this.forced.reason, this.forcedMessage(this.forced.reason));
