@@ -233,20 +233,21 @@ export function transitionPath(chart: Chart, before: ReadonlySet<string>, after:
   };
   let frontier = chart.edges.filter((e) => before.has(e.source)).map((e) => ({ at: e.target, path: [e.id] }));
   const seen = new Set<string>();
+  /** a path into an active compound state whose initial child is not the active one: kept in case no longer path gets there */
+  let partial: string[] | null = null;
   for (let depth = 0; depth < 6 && frontier.length; depth++) {
-    const done = frontier.find((f) => entered(f.at));
-    if (done) return new Set(done.path);
     const next: typeof frontier = [];
     for (const f of frontier) {
       const at = landing(f.at);
+      if (entered(f.at) && (at === f.at || after.has(at))) return new Set(f.path);
+      if (entered(f.at)) partial ??= f.path;
       if (seen.has(at)) continue;
       seen.add(at);
-      if (entered(at)) return new Set(f.path);
       for (const e of chart.edges) if (e.kind === 'always' && (e.source === at || e.source === f.at)) next.push({ at: e.target, path: [...f.path, e.id] });
     }
     frontier = next;
   }
-  return new Set();
+  return new Set(partial ?? []);
 }
 
 /** A state value as one line: `developing.story`, `creating.{createStory.running, storyDiscovery.finished}`. */

@@ -24,7 +24,7 @@ class InspectorPanel {
   private machine = MACHINES.includes(inspectorUi().machine) ? inspectorUi().machine : 'batch';
   /** the actor path whose states alone are lit; null: every live actor of the shown machine */
   private focus: string | null = null;
-  /** per actor path: its active state ids and the edges of its last direct transition */
+  /** per actor path: its active state ids and the edges its last change most likely took (transitionPath) */
   private readonly lit = new Map<string, { machine: string; ids: Set<string>; edges: Set<string> }>();
   private loaded = false;
   private requested = 0;
@@ -63,7 +63,14 @@ class InspectorPanel {
       h('button', { class: 'action', title: 'fit the whole chart', onclick: () => this.fit() }, 'Fit'),
     );
 
-    this.followBox = h('input', { type: 'checkbox', 'data-testid': 'inspector-follow', onchange: () => { saveInspectorUi({ follow: this.followBox.checked }); this.follow(); } });
+    this.followBox = h('input', {
+      type: 'checkbox',
+      'data-testid': 'inspector-follow',
+      onchange: () => {
+        saveInspectorUi({ follow: this.followBox.checked });
+        this.follow();
+      },
+    });
     this.followBox.checked = inspectorUi().follow !== false;
     const followTool = h('label', { class: 'insp-follow', title: 'scroll the chart to the active state when it changes' }, this.followBox, ' Follow the active state');
 
@@ -75,7 +82,7 @@ class InspectorPanel {
       'div',
       { class: 'panel insp-stately' },
       h('label', {}, this.statelyBox, ' Send to the Stately inspector'),
-      h('p', { class: 'muted insp-stately-note' }, 'Off by default. When on, it opens stately.ai/inspect, a hosted service, in a new window and sends it the live machine states and runner events. The chart on the left needs nothing outside this machine.'),
+      h('p', { class: 'muted insp-stately-note' }, 'Off by default. When on, it opens stately.ai/inspect, a hosted service, in a new window and sends it the live machine states and runner events. The charts on this tab are drawn locally and need no outside service.'),
       h('div', { class: 'insp-stately-line' }, this.statelyStatus, this.statelyOpen),
     );
 
@@ -85,7 +92,7 @@ class InspectorPanel {
 
     this.actorsList = h('ul', { class: 'insp-actors', 'data-testid': 'inspector-actors' });
     this.actorsEmpty = h('p', { class: 'muted insp-empty' }, 'No live actors: no batch is running.');
-    this.showAll = h('button', { class: 'action insp-show-all', hidden: true, onclick: () => this.setFocus(null) }, 'Light all');
+    this.showAll = h('button', { class: 'action insp-show-all', hidden: true, onclick: () => this.setFocus(null) }, 'Highlight all');
     this.transitionsList = h('ol', { class: 'insp-transitions', 'data-testid': 'inspector-transitions' });
     this.transitionsEmpty = h('p', { class: 'muted insp-empty' }, 'No transitions yet.');
 
@@ -124,7 +131,10 @@ class InspectorPanel {
       if (this.visible()) this.ensureChart();
       if (this.statelyBox.checked && this.stately.status === 'off') void this.stately.start(store.active);
     });
-    store.on('machine', (active) => this.onMachine(active));
+    store.on('machine', (active) => {
+      this.onMachine(active);
+      this.stately.update(active);
+    });
     store.on('event', (event) => {
       this.stately.event(event);
       if (this.log.ingest(event)) this.renderTransitions();
@@ -277,7 +287,7 @@ class InspectorPanel {
   private installPanZoom(): void {
     let drag: { x: number; y: number; left: number; top: number; id: number } | null = null;
     this.scroll.addEventListener('pointerdown', (e) => {
-      if (e.button !== 0 || !(e.target instanceof SVGElement)) return;
+      if (e.button !== 0 || !(e.target === this.scroll || e.target instanceof SVGElement)) return;
       drag = { x: e.clientX, y: e.clientY, left: this.scroll.scrollLeft, top: this.scroll.scrollTop, id: e.pointerId };
     });
     this.scroll.addEventListener('pointermove', (e) => {
@@ -314,6 +324,7 @@ class InspectorPanel {
 
   private onMachine(active: ActiveStateView[]): void {
     const seen = new Set<string>();
+    let shownChanged = false;
     for (const actor of active) {
       seen.add(actor.path);
       const chart = this.charts.get(actor.machine);
@@ -323,11 +334,13 @@ class InspectorPanel {
       if (before && before.machine === actor.machine && sameSet(before.ids, ids)) continue;
       const edges = before && before.machine === actor.machine ? transitionPath(chart, before.ids, ids) : new Set<string>();
       this.lit.set(actor.path, { machine: actor.machine, ids, edges });
+      shownChanged ||= actor.machine === this.machine;
     }
     for (const path of [...this.lit.keys()]) if (!seen.has(path)) this.lit.delete(path);
     if (this.focus && !seen.has(this.focus)) this.focus = null;
     this.highlight();
-    this.follow();
+    // only a change of the shown machine moves the view, so reading another part of the chart is not interrupted
+    if (shownChanged) this.follow();
     this.renderActors();
   }
 
