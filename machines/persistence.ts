@@ -1,19 +1,29 @@
 // What the runner persists and how a persisted snapshot is made safe to resume: the contract with the store.
 import { createHash } from 'node:crypto';
+import type { AnyStateNode } from 'xstate';
 import { batchMachine, type MaxCycles } from './batch.machine.js';
 import { commandRunMachine } from './command.machine.js';
 import { cycleMachine } from './cycle.machine.js';
 import { reviewMachine } from './review.machine.js';
 import { storyMachine } from './story.machine.js';
 
+/** `root.definition` leaves out eventless (`always`) transitions; the inspector and the version hash need them. */
+function definitionWithAlways(node: AnyStateNode): Record<string, unknown> {
+  return {
+    ...node.definition,
+    ...(node.always?.length ? { always: node.always } : {}),
+    states: Object.fromEntries(Object.entries(node.states).map(([key, child]) => [key, definitionWithAlways(child)])),
+  };
+}
+
 /** The machine definitions as JSON, for the inspector and for the version hash. */
 export function machineDefinitions(): Record<string, unknown> {
   return {
-    batch: batchMachine.root.definition,
-    cycle: cycleMachine.root.definition,
-    story: storyMachine.root.definition,
-    review: reviewMachine.root.definition,
-    commandRun: commandRunMachine.root.definition,
+    batch: definitionWithAlways(batchMachine.root),
+    cycle: definitionWithAlways(cycleMachine.root),
+    story: definitionWithAlways(storyMachine.root),
+    review: definitionWithAlways(reviewMachine.root),
+    commandRun: definitionWithAlways(commandRunMachine.root),
   };
 }
 

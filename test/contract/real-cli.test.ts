@@ -96,7 +96,7 @@ function contractSuite(): void {
   });
 
   /** The environment a CI machine needs for the real CLI: throwaway HOME, the mock as API, nothing else reachable. */
-  function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  function cliEnv(): NodeJS.ProcessEnv {
     return {
       PATH: process.env['PATH'],
       HOME: home,
@@ -114,13 +114,11 @@ function contractSuite(): void {
       // CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: it would also drop the title request a real run makes.
       HTTPS_PROXY: mock.url,
       NO_PROXY: '127.0.0.1,localhost',
-      ...extra,
     };
   }
 
-  function spec(model: 'haiku' | null): CommandSpec {
-    return { command: 'dev-story', kind: 'dev-story', stories: [{ key: '1-1-setup', shortId: '1-1', epicId: '1' }], model, background: false, reviewAttempt: null, variables: {} };
-  }
+  /** a haiku command, as the machines hand it to the claudeCommand actor */
+  const SPEC: CommandSpec = { command: 'dev-story', kind: 'dev-story', stories: [{ key: '1-1-setup', shortId: '1-1', epicId: '1' }], model: 'haiku', background: false, reviewAttempt: null, variables: {} };
 
   interface Started {
     handle: ClaudeProcessHandle;
@@ -128,18 +126,18 @@ function contractSuite(): void {
     done: Promise<{ outcome: CommandOutcome; messages: ClaudeProcessMessage[]; ms: number }>;
   }
 
-  function start(prompt: string, opts: { model?: 'haiku' | null; knownTaskIds?: string[] } = {}): Started {
+  function start(prompt: string, knownTaskIds?: string[]): Started {
     const messages: ClaudeProcessMessage[] = [];
     const began = Date.now();
     const handle = runClaudeProcess(
       {
         bin: CLAUDE_BIN,
         // exactly what the runner's claudeCommand actor passes
-        args: claudeArgs(spec(opts.model === undefined ? 'haiku' : opts.model), 'bypassPermissions'),
+        args: claudeArgs(SPEC, 'bypassPermissions'),
         prompt,
         cwd: project,
         env: cliEnv(),
-        ...(opts.knownTaskIds ? { knownTaskIds: opts.knownTaskIds } : {}),
+        ...(knownTaskIds ? { knownTaskIds } : {}),
         resultGraceMs: 10_000,
         idleTimeoutMs: 60_000,
         treePollMs: 100,
@@ -239,7 +237,7 @@ function contractSuite(): void {
       { kind: 'text', text: 'Setup has started.', usage },
     );
 
-    const { outcome, messages } = await start('Run the dev-story workflow for story 1-1 and log each phase.', { knownTaskIds: ['setup', 'implement'] }).done;
+    const { outcome, messages } = await start('Run the dev-story workflow for story 1-1 and log each phase.', ['setup', 'implement']).done;
 
     expect(ofType(messages, 'task')).toEqual([
       {

@@ -10,7 +10,7 @@ export interface UiState {
   storiesSort: { column: string; descending: boolean };
   expandedEpics: string[];
   timeline: { zoom: number; blockMinutes: number; labelWidth: number; showAll: boolean };
-  inspector: { machine: string; stately: boolean };
+  inspector: { machine: string; stately: boolean; zoom?: Record<string, number>; follow?: boolean };
 }
 
 export const DEFAULT_UI: UiState = {
