@@ -24,23 +24,8 @@ export interface ActiveStateView {
 /** Enough events for any screen; older ones are fetched page by page when the log scrolls that far. */
 export const EVENT_PAGE = 2000;
 
-interface CommandRow {
-  runId: string;
-  command: string;
-  kind: string;
-  stories: string[];
-  attempt: number;
-  model: string | null;
-  background: boolean;
-  status: CommandView['status'];
-  message: string | null;
-  costUsd: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  startedAt: string;
-  endedAt: string | null;
-  tasks: CommandView['tasks'];
-}
+/** A command as /api/commands returns it: the view's fields, without the key the view adds. */
+type CommandRow = Omit<CommandView, 'key'>;
 
 /** A line of the legacy `docs/sprint-runner.csv`, as /api/legacy-events returns it. */
 interface LegacyRow {
