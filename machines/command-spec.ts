@@ -69,7 +69,8 @@ export function commandRunId(scope: string, spec: CommandSpec): string {
  */
 export function childrenOf(self: AnyActorRef): AnyActorRef[] {
   const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children ?? {};
-  return Object.values(children).filter((child): child is AnyActorRef => child !== undefined);
+  // a finished background task stays listed until the batch ends; it must not be sent anything
+  return Object.values(children).filter((child): child is AnyActorRef => child !== undefined && child.getSnapshot().status === 'active');
 }
 
 export function isControlMode(value: unknown): value is ControlMode {
