@@ -241,10 +241,14 @@ export class WsClient {
     this.listeners.push(listener);
   }
 
-  /** resolves with the arrival time of the first event that matches */
+  /** resolves with the arrival time of the first event that matches; rejects when the socket closes first */
   waitFor(match: (event: WireEvent) => boolean, timeoutMs: number, what: string): Promise<{ event: WireEvent; at: number }> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      this.socket.once('close', (code, reason) => {
+        clearTimeout(timer);
+        reject(new Error(`the WebSocket closed (${code} ${reason.toString()}) while waiting for ${what}`));
+      });
       this.on((event, at) => {
         if (match(event)) {
           clearTimeout(timer);
@@ -282,9 +286,9 @@ export function clockTicks(): number {
   return ticks;
 }
 
-/** utime + stime of a process, in ms. */
-export function cpuMs(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime of a process (all its threads), or of one of its threads, in ms. */
+export function cpuMs(pid: number, tid?: number): number {
+  const text = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14, stime field 15
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();

@@ -28,6 +28,11 @@ serving.runner.subscribe((event) => {
 process.on('message', (message: { type: string }) => {
   if (message.type === 'samples') {
     process.send!({ type: 'samples', samples: samples.splice(0) });
+  } else if (message.type === 'memory') {
+    process.send!({ type: 'memory', usage: process.memoryUsage() });
+  } else if (message.type === 'gc') {
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send!({ type: 'gc', usage: process.memoryUsage() });
   } else if (message.type === 'close') {
     void serving.close().then(() => {
       process.send!({ type: 'close' });

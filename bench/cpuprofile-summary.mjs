@@ -1,4 +1,6 @@
-// summarise a .cpuprofile: self time by function and inclusive time by function
+#!/usr/bin/env node
+// Summarises a .cpuprofile (from `--prof DIR` or `--page-prof FILE` of the bench): the functions with the most self
+// time, then the most inclusive time. Usage: node bench/cpuprofile-summary.mjs FILE [selfRows=30] [inclusiveRows=60]
 import { readFileSync } from 'node:fs';
 const prof = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const nodes = new Map(prof.nodes.map((n) => [n.id, n]));
