@@ -5,23 +5,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { packageRoot } from '../cli.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The folder holding sprint-runner's package.json, from bench/ (tsx) and dist/bench/ alike. */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'sprint-runner') return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the sprint-runner package root');
-    dir = parent;
-  }
-}
 
 export const ROOT = packageRoot();
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
