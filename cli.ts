@@ -30,7 +30,17 @@ export function copyDemoProject(): string {
   return target;
 }
 
-const clock = (ts: number) => new Date(ts).toTimeString().slice(0, 8);
+// a flood of events shares a second: each second is formatted once
+let clockSecond = NaN;
+let clockText = '';
+const clock = (ts: number): string => {
+  const second = Math.floor(ts / 1000);
+  if (second !== clockSecond) {
+    clockSecond = second;
+    clockText = new Date(ts).toTimeString().slice(0, 8);
+  }
+  return clockText;
+};
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
 /** One readable line per event (null: not worth a line), for a terminal log. */
@@ -109,12 +119,24 @@ class ProgressLine {
 export function terminalLog(): (event: RunnerEvent) => void {
   const progress = new ProgressLine();
   const tty = process.stdout.isTTY;
+  // the events of one commit come in one synchronous burst: one write for all of them
+  let buffered = '';
+  const write = (text: string) => {
+    if (buffered === '') {
+      process.nextTick(() => {
+        const out = buffered;
+        buffered = '';
+        process.stdout.write(out);
+      });
+    }
+    buffered += text;
+  };
   return (event) => {
     progress.update(event);
     const line = formatEvent(event);
-    if (tty) process.stdout.write('\r\x1b[2K');
-    if (line) process.stdout.write(`${line}\n`);
-    if (tty) process.stdout.write(progress.render().slice(0, (process.stdout.columns ?? 120) - 1));
+    if (tty) write('\r\x1b[2K');
+    if (line) write(`${line}\n`);
+    if (tty) write(progress.render().slice(0, (process.stdout.columns ?? 120) - 1));
   };
 }
 

@@ -220,8 +220,7 @@ export class WsClient {
     });
     this.socket.on('message', (data) => {
       const at = now();
-      const event = JSON.parse(data.toString()) as WireEvent;
-      for (const listener of this.listeners) listener(event, at);
+      for (const event of JSON.parse(data.toString()) as WireEvent[]) for (const listener of this.listeners) listener(event, at);
     });
   }
 

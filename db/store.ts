@@ -25,7 +25,16 @@ import {
   upsertStory,
 } from './writes.js';
 
-const iso = (ts: number) => new Date(ts).toISOString();
+// the events of one commit mostly share a millisecond: each distinct time is formatted once
+let lastIsoTs = NaN;
+let lastIso = '';
+const iso = (ts: number): string => {
+  if (ts !== lastIsoTs) {
+    lastIsoTs = ts;
+    lastIso = new Date(ts).toISOString();
+  }
+  return lastIso;
+};
 
 /** Batch statuses that mean an orchestrator was driving it when it last wrote. */
 const LIVE_STATUSES: readonly BatchStatus[] = ['running', 'paused', 'stopping'];

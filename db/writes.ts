@@ -57,6 +57,9 @@ export function getSync<R>(db: SprintDb, query: Compilable<R>): R | undefined {
 }
 
 function atomically<T>(db: SprintDb, fn: () => T): T {
+  // inside the caller's transaction (the runtime's commit) an exception rolls the whole of it back anyway;
+  // a savepoint per call would only cost a new transaction function each time
+  if (db.sqlite.inTransaction) return fn();
   return db.sqlite.transaction(fn)();
 }
 
@@ -124,6 +127,8 @@ export interface StoryRef {
  * status and `updated_at` (`at`, default now); without, an existing story's status is left alone.
  */
 export function upsertStory(db: SprintDb, story: StoryRef, status?: string, at: string = nowIso()): number {
+  // a new story or a changed short id or updated_at can change what a short id names
+  storyIdCaches.get(db.sqlite)?.clear();
   const row = getSync(
     db,
     db.kysely
@@ -146,8 +151,22 @@ export function upsertStory(db: SprintDb, story: StoryRef, status?: string, at: 
   return row!.id;
 }
 
+/** findStoryId's answers; every write to `stories` goes through upsertStory, which clears it. */
+const storyIdCaches = new WeakMap<BetterSqlite3.Database, Map<string, number | null>>();
+
 /** A story named by its long key or its short id (the log script reports either); null when unknown. */
 function findStoryId(db: SprintDb, keyOrShortId: string): number | null {
+  let cache = storyIdCaches.get(db.sqlite);
+  if (cache === undefined) storyIdCaches.set(db.sqlite, (cache = new Map()));
+  let id = cache.get(keyOrShortId);
+  if (id === undefined) {
+    id = findStoryIdUncached(db, keyOrShortId);
+    cache.set(keyOrShortId, id);
+  }
+  return id;
+}
+
+function findStoryIdUncached(db: SprintDb, keyOrShortId: string): number | null {
   const byKey = getSync(db, db.kysely.selectFrom('stories').select('id').where('key', '=', keyOrShortId));
   if (byKey !== undefined) return byKey.id;
   const byShortId = getSync(
@@ -241,15 +260,13 @@ export interface NewEventInput {
 
 /** Stores an event and returns its id, which is also its WebSocket message id. */
 export function insertEvent(db: SprintDb, event: NewEventInput): number {
-  const result = runSync(
-    db,
-    db.kysely.insertInto('events').values({
-      batch_id: event.batchId,
-      command_id: event.commandId,
-      type: event.type,
-      ts: event.ts,
-      payload: JSON.stringify(event.payload) ?? 'null',
-    }),
+  // the hottest write (one per event): plain SQL, no query building per call
+  const result = statement(db, 'insert into "events" ("batch_id", "command_id", "type", "ts", "payload") values (?, ?, ?, ?, ?)').run(
+    event.batchId,
+    event.commandId,
+    event.type,
+    event.ts,
+    JSON.stringify(event.payload) ?? 'null',
   );
   return Number(result.lastInsertRowid);
 }
@@ -269,18 +286,10 @@ export interface TaskStart {
 /** Records a task phase starting; returns the task row id. */
 export function startTask(db: SprintDb, task: TaskStart): number {
   const storyId = task.storyKey === null ? null : findStoryId(db, task.storyKey);
-  const result = runSync(
+  const result = statement(
     db,
-    db.kysely.insertInto('tasks').values({
-      command_id: task.commandId,
-      story_id: storyId,
-      task_id: task.taskId,
-      known: task.known ? 1 : 0,
-      status: 'running',
-      message: task.message || null,
-      started_at: task.startedAt,
-    }),
-  );
+    'insert into "tasks" ("command_id", "story_id", "task_id", "known", "status", "message", "started_at") values (?, ?, ?, ?, ?, ?, ?)',
+  ).run(task.commandId, storyId, task.taskId, task.known ? 1 : 0, 'running', task.message || null, task.startedAt);
   return Number(result.lastInsertRowid);
 }
 
@@ -302,24 +311,14 @@ export interface TaskEnd {
 export function endTask(db: SprintDb, task: TaskEnd): number {
   return atomically(db, () => {
     const storyId = task.storyKey === null ? null : findStoryId(db, task.storyKey);
-    const running = getSync(
+    // IS, not =: a null story must match a null story
+    const running = statement(
       db,
-      db.kysely
-        .selectFrom('tasks')
-        .select('id')
-        .where('command_id', '=', task.commandId)
-        // IS, not =: a null story must match a null story
-        .where('story_id', 'is', storyId)
-        .where('task_id', '=', task.taskId)
-        .where('status', '=', 'running')
-        .orderBy('id', 'desc')
-        .limit(1),
-    );
+      'select "id" from "tasks" where "command_id" = ? and "story_id" is ? and "task_id" = ? and "status" = ? order by "id" desc limit 1',
+    ).get(task.commandId, storyId, task.taskId, 'running') as { id: number } | undefined;
     if (running !== undefined) {
-      const set = task.message
-        ? { status: 'done' as const, ended_at: task.endedAt, message: task.message }
-        : { status: 'done' as const, ended_at: task.endedAt };
-      runSync(db, db.kysely.updateTable('tasks').set(set).where('id', '=', running.id));
+      if (task.message) statement(db, 'update "tasks" set "status" = ?, "ended_at" = ?, "message" = ? where "id" = ?').run('done', task.endedAt, task.message, running.id);
+      else statement(db, 'update "tasks" set "status" = ?, "ended_at" = ? where "id" = ?').run('done', task.endedAt, running.id);
       return running.id;
     }
     const result = runSync(

@@ -1,5 +1,5 @@
 // One workflow step's command: waits while paused, runs the claude child, and after a stop runs it again as a new attempt.
-import { assign, emit, sendTo, setup, fromCallback } from 'xstate';
+import { assign, emit, enqueueActions, sendTo, setup, fromCallback } from 'xstate';
 import type { ClaudeProcessMessage, CommandOutcome } from './claude/types.js';
 import type { CommandProgress, CommandSpec, ControlEvent, ControlMode, WorkflowEmitted } from './types.js';
 
@@ -15,9 +15,12 @@ export interface ClaudeCommandInput {
   attempt: number;
 }
 
+export type ProgressMessage = Exclude<ClaudeProcessMessage, { type: 'exit' }>;
+
 /** What the claude actor sends back: every message, then exactly one exit. It accepts `KILL`. */
 export type ClaudeActorEvent =
-  | { type: 'CLAUDE.PROGRESS'; message: Exclude<ClaudeProcessMessage, { type: 'exit' }> }
+  /** the messages of one stdout chunk, in order: a flood of lines costs one transition per chunk, not per line */
+  | { type: 'CLAUDE.PROGRESS'; messages: ProgressMessage[] }
   /** the account hit its usage limit: no command can succeed before `until` (epoch ms, margin included) */
   | { type: 'CLAUDE.LIMIT'; until: number }
   | { type: 'CLAUDE.EXIT'; outcome: CommandOutcome };
@@ -58,7 +61,7 @@ export function actorFailureOutcome(message: string): CommandOutcome {
   };
 }
 
-function toProgress(message: Exclude<ClaudeProcessMessage, { type: 'exit' }>): CommandProgress | null {
+function toProgress(message: ProgressMessage): CommandProgress | null {
   switch (message.type) {
     case 'spawned':
       return { kind: 'spawned', pid: message.pid, startTime: message.startTime };
@@ -95,7 +98,7 @@ export const commandRunMachine = setup({
   guards: {
     controlIsRun: ({ context }) => context.control === 'run',
     stopRequested: ({ event }) => event.type === 'CONTROL' && event.mode === 'stop',
-    reportsProgress: ({ event }) => event.type === 'CLAUDE.PROGRESS' && toProgress(event.message) !== null,
+    reportsProgress: ({ event }) => event.type === 'CLAUDE.PROGRESS' && event.messages.some((message) => toProgress(message) !== null),
     outcomeOk: ({ event }) => event.type === 'CLAUDE.EXIT' && event.outcome.ok,
     outcomeInterrupted: ({ event }) => event.type === 'CLAUDE.EXIT' && event.outcome.failure === 'interrupted',
     hitUsageLimit: ({ context }) => context.limitedUntil !== null,
@@ -128,15 +131,12 @@ export const commandRunMachine = setup({
         attempt: context.attempt,
       },
     })),
-    emitProgress: emit(({ context }, params: { progress: CommandProgress }) => ({
-      type: 'command:progress' as const,
-      payload: {
-        ...params.progress,
-        runId: context.runId,
-        command: context.spec.command,
-        stories: context.spec.stories.map((s) => s.shortId),
-      },
-    })),
+    emitProgress: enqueueActions(({ context, enqueue }, params: { progress: CommandProgress[] }) => {
+      const stories = context.spec.stories.map((s) => s.shortId);
+      for (const progress of params.progress) {
+        enqueue.emit({ type: 'command:progress', payload: { ...progress, runId: context.runId, command: context.spec.command, stories } });
+      }
+    }),
     emitEnd: emit(({ context }, params: { status: 'ok' | 'failed' | 'interrupted' }) => ({
       type: 'command:end' as const,
       payload: {
@@ -188,8 +188,7 @@ export const commandRunMachine = setup({
           guard: 'reportsProgress',
           actions: {
             type: 'emitProgress',
-            // the guard has checked that this message maps to progress
-            params: ({ event }) => ({ progress: toProgress(event.message)! }),
+            params: ({ event }) => ({ progress: event.messages.map(toProgress).filter((progress) => progress !== null) }),
           },
         },
         'CLAUDE.LIMIT': { actions: { type: 'assignLimit', params: ({ event }) => ({ until: event.until }) } },

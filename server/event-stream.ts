@@ -100,6 +100,7 @@ export class EventStream {
     if (this.helloTimer) clearTimeout(this.helloTimer);
     this.helloTimer = null;
     this.pending = [];
+    this.outbox = [];
   }
 
   private begin(after: number | null): void {
@@ -118,7 +119,7 @@ export class EventStream {
       const state = await this.service.state();
       if (this.closed()) return;
       // the hello carries the id the state is current to; what follows is every event after it
-      this.send({ id: state.lastEventId, type: 'hello', ts: Date.now(), payload: state });
+      void this.send([{ id: state.lastEventId, type: 'hello', ts: Date.now(), payload: state }]);
       this.cursor = state.lastEventId;
     } else {
       this.cursor = after;
@@ -127,14 +128,12 @@ export class EventStream {
       this.reread = false;
       const page = await this.service.eventsAfter(this.cursor, this.options.pageSize);
       if (this.closed()) return;
-      let last: Promise<void> | null = null;
-      for (const event of page) {
-        if (event.id <= this.cursor) continue;
-        last = this.send(event);
-        this.cursor = event.id;
+      const fresh = page.filter((event) => event.id > this.cursor);
+      if (fresh.length > 0) {
+        this.cursor = fresh[fresh.length - 1]!.id;
+        // flow control: a slow client slows the replay instead of filling memory
+        await this.send(fresh);
       }
-      // flow control: a slow client slows the replay instead of filling memory
-      if (last) await last;
       if (this.closed()) return;
       if (page.length < this.options.pageSize && !this.reread) break;
     }
@@ -164,18 +163,42 @@ export class EventStream {
 
   private deliver(event: StoredEvent): void {
     if (this.phase !== 'live' || event.id <= this.cursor) return;
-    if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
-      // a client that cannot keep up would make us buffer without bound; it reconnects with ?after and replays
-      this.end(CLOSE_TRY_AGAIN_LATER, `too slow: reconnect with ?after=${this.cursor}`);
-      return;
-    }
-    void this.send(event);
+    if (this.outbox.length === 0) queueMicrotask(() => this.flushOutbox());
+    this.outbox.push(event);
     this.cursor = event.id;
+    if (this.outbox.length >= this.options.pageSize) this.flushOutbox();
   }
 
-  /** Resolves once the message is handed to the OS (or the socket failed): the replay's flow control. */
-  private send(event: StoredEvent): Promise<void> {
-    const text = JSON.stringify({ id: event.id, type: event.type, ts: event.ts, payload: event.payload });
+  /**
+   * Live events wait here until the end of the synchronous burst that published them (the runner publishes a
+   * whole commit, up to a stdout chunk's worth of lines, in one loop): one message and one write for the burst,
+   * not one per event.
+   */
+  private outbox: StoredEvent[] = [];
+
+  private flushOutbox(): void {
+    if (this.outbox.length === 0 || this.phase !== 'live') return;
+    const events = this.outbox;
+    this.outbox = [];
+    if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
+      // a client that cannot keep up would make us buffer without bound; it reconnects with ?after and replays
+      this.end(CLOSE_TRY_AGAIN_LATER, `too slow: reconnect with ?after=${events[0]!.id - 1}`);
+      return;
+    }
+    try {
+      void this.send(events);
+    } catch (error) {
+      this.logError(error);
+      this.end(CLOSE_INTERNAL_ERROR, 'send failed');
+    }
+  }
+
+  /**
+   * Every message is a JSON array of events in id order. Resolves once it is handed to the OS (or the socket
+   * failed): the replay's flow control.
+   */
+  private send(events: StoredEvent[]): Promise<void> {
+    const text = JSON.stringify(events.map((event) => ({ id: event.id, type: event.type, ts: event.ts, payload: event.payload })));
     let flushed!: () => void;
     const promise = new Promise<void>((resolve) => (flushed = resolve));
     // outside the Promise executor, so a throwing socket throws here and not into an unhandled rejection

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fromCallback } from 'xstate';
 import { CLAUDE_INSTALL_HINT, runClaudeProcess } from '../claude/claude-process.js';
 import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../claude/types.js';
-import { actorFailureOutcome, type ClaudeActorEvent, type ClaudeCommandInput } from '../command.machine.js';
+import { actorFailureOutcome, type ClaudeActorEvent, type ClaudeCommandInput, type ProgressMessage } from '../command.machine.js';
 import { templatePath, type ProjectLayout, type Taxonomy, type TemplateCommand } from '../project/layout.js';
 import { BATCH_COMMIT_TEMPLATE, projectContextPrompt } from '../project/inline-prompts.js';
 import { renderPrompt } from '../rules/prompt.js';
@@ -117,12 +117,27 @@ export function createClaudeCommandActor(
       sendBack({ type: 'CLAUDE.EXIT', outcome } satisfies ClaudeActorEvent);
     };
 
+    // The messages of one stdout chunk arrive in one synchronous burst: they go to the machine as one event
+    // (one transition, one transaction), flushed at the end of the burst and before anything that follows them.
+    let burst: ProgressMessage[] = [];
+    const flushBurst = () => {
+      if (burst.length === 0) return;
+      const messages = burst;
+      burst = [];
+      sendBack({ type: 'CLAUDE.PROGRESS', messages } satisfies ClaudeActorEvent);
+    };
+
     const onMessage = (message: ClaudeProcessMessage) => {
       if (exited) return;
-      if (message.type === 'exit') return deliverExit(message.outcome);
-      sendBack({ type: 'CLAUDE.PROGRESS', message } satisfies ClaudeActorEvent);
+      if (message.type === 'exit') {
+        flushBurst();
+        return deliverExit(message.outcome);
+      }
+      if (burst.length === 0) queueMicrotask(flushBurst);
+      burst.push(message);
       // Only `rejected` is the account's usage limit; an API error or an api_retry line is not.
       if (message.type === 'rate-limit' && message.info.status === 'rejected') {
+        flushBurst();
         const margin = settings.usageLimitMarginMs ?? DEFAULT_USAGE_LIMIT_MARGIN_MS;
         const until = message.info.resetsAt !== null ? message.info.resetsAt * 1000 + margin : Date.now() + UNKNOWN_RESET_WAIT_MS;
         sendBack({ type: 'CLAUDE.LIMIT', until } satisfies ClaudeActorEvent);

@@ -21,6 +21,8 @@ export const CLAUDE_INSTALL_HINT = 'install the Claude Code CLI with `npm instal
 const STDERR_TAIL_BYTES = 8 * 1024;
 const DEFAULT_RESULT_GRACE_MS = 5000;
 const DEFAULT_TREE_POLL_MS = 500;
+/** tool lines trigger a tree scan at most this often */
+const TOOL_SCAN_MS = 50;
 /** After the child exited and its leftovers were ended, how long stdout may stay open (held by a stray fd). */
 const CLOSE_AFTER_EXIT_MS = 2000;
 /** After killTree gave up, how long to wait for `exit` before reporting anyway. */
@@ -196,10 +198,10 @@ class ClaudeRun {
             this.send({ type: 'task', task, known });
           }
         }
-        this.tracker?.scan();
+        this.scanSoon();
         break;
       case 'tool-result':
-        this.tracker?.scan();
+        this.scanSoon();
         break;
       case 'result':
         this.onResult(message.result);
@@ -224,6 +226,21 @@ class ClaudeRun {
         this.warn(`unreadable stdout line (${message.reason}): ${message.line}`);
         break;
     }
+  }
+
+  private lastScan = 0;
+  private scanTimer: NodeJS.Timeout | null = null;
+  /** A tool call may start processes: scan at once, but at most every TOOL_SCAN_MS (a flood of tool lines would spend its time in /proc). */
+  private scanSoon(): void {
+    if (!this.tracker || this.scanTimer) return;
+    const wait = this.lastScan + TOOL_SCAN_MS - Date.now();
+    const run = () => {
+      this.scanTimer = null;
+      this.lastScan = Date.now();
+      if (!this.finalizing) this.tracker?.scan();
+    };
+    if (wait <= 0) run();
+    else this.scanTimer = setTimeout(run, wait);
   }
 
   private onResult(result: ResultSummary): void {
@@ -321,6 +338,7 @@ class ClaudeRun {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.treePoll) clearInterval(this.treePoll);
+    if (this.scanTimer) clearTimeout(this.scanTimer);
   }
 
   private decide(): CommandOutcome {

@@ -94,8 +94,7 @@ describe('serve through its API', () => {
       new Promise<WebSocket>((resolve, reject) => {
         const ws = new WebSocket(`${serve.url.replace('http', 'ws')}/ws${after !== undefined ? `?after=${after}` : ''}`);
         ws.on('message', (data: Buffer) => {
-          const message = JSON.parse(data.toString()) as { id: number; type: string };
-          if (message.type !== 'hello') received.push(message.id);
+          for (const event of JSON.parse(data.toString()) as { id: number; type: string }[]) if (event.type !== 'hello') received.push(event.id);
         });
         ws.on('open', () => resolve(ws));
         ws.on('error', reject);

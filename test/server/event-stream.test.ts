@@ -7,13 +7,18 @@ import { FakeService } from './fake-service.js';
 
 class FakeSocket implements StreamSocket {
   bufferedAmount = 0;
+  /** every message as sent: an array of events */
+  readonly messages: StoredEvent[][] = [];
+  /** the events of every message, in order */
   readonly sent: StoredEvent[] = [];
   closed: { code: number | undefined; reason: string | undefined } | null = null;
   throwOnSend = false;
 
   send(data: string, callback?: (error?: Error) => void): void {
     if (this.throwOnSend) throw new Error('socket exploded');
-    this.sent.push(JSON.parse(data) as StoredEvent);
+    const events = JSON.parse(data) as StoredEvent[];
+    this.messages.push(events);
+    this.sent.push(...events);
     queueMicrotask(() => callback?.());
   }
 
@@ -39,6 +44,7 @@ describe('EventStream', () => {
     await waitFor(() => socket.sent.length === 1, 'a live event');
     socket.bufferedAmount = 5000;
     service.push();
+    await waitFor(() => socket.closed, 'the close');
     expect(socket.closed).toEqual({ code: 1013, reason: 'too slow: reconnect with ?after=1' });
     expect(service.subscriberCount).toBe(0);
     expect(socket.sent).toHaveLength(1);
@@ -51,9 +57,34 @@ describe('EventStream', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     socket.throwOnSend = true;
     expect(() => service.push()).not.toThrow();
+    await waitFor(() => socket.closed, 'the close');
     expect(socket.closed?.code).toBe(1011);
     expect(errors).toHaveLength(1);
     expect(service.subscriberCount).toBe(0);
+  });
+
+  it('the events of one synchronous burst go out as one message, at most a page per message, in order', async () => {
+    const { service, socket, stream } = setup({ pageSize: 4 });
+    stream.open(0);
+    await waitFor(() => service.calls.some((call) => call.method === 'eventsAfter'), 'the replay');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let i = 0; i < 6; i++) service.push();
+    await waitFor(() => socket.sent.length === 6, 'the burst');
+    expect(socket.messages.map((message) => message.map((event) => event.id))).toEqual([
+      [1, 2, 3, 4],
+      [5, 6],
+    ]);
+    service.push();
+    await waitFor(() => socket.sent.length === 7, 'a later event');
+    expect(socket.messages.at(-1)!.map((event) => event.id)).toEqual([7]);
+  });
+
+  it('a replay sends each page read from storage as one message', async () => {
+    const { service, socket, stream } = setup({ pageSize: 4 });
+    for (let i = 0; i < 10; i++) service.push();
+    stream.open(0);
+    await waitFor(() => socket.sent.length === 10, 'the replay');
+    expect(socket.messages.map((message) => message.length)).toEqual([4, 4, 2]);
   });
 
   it('a failing replay closes with 1011 and is logged', async () => {

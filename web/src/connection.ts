@@ -38,14 +38,15 @@ export class Connection {
       void this.store.refreshSprint();
     });
     socket.addEventListener('message', (message: MessageEvent<string>) => {
-      let event: StoredEvent;
+      // every message is an array of events, in id order: a burst of lines arrives as one message
+      let events: StoredEvent[];
       try {
-        event = JSON.parse(message.data) as StoredEvent;
+        events = JSON.parse(message.data) as StoredEvent[];
       } catch {
         return;
       }
-      if (event.type === 'hello') return;
-      this.store.apply(event);
+      if (!Array.isArray(events)) return;
+      for (const event of events) if (event.type !== 'hello') this.store.apply(event);
     });
     socket.addEventListener('close', () => {
       if (this.socket !== socket || this.closedByUs) return;

@@ -70,4 +70,6 @@ export function formatDuration(ms: number | null | undefined): string {
 
 export const formatCost = (usd: number | null | undefined): string => (usd === null || usd === undefined ? '' : `$${usd.toFixed(usd < 1 ? 4 : 2)}`);
 export const formatTokens = (n: number | null | undefined): string => (n === null || n === undefined ? '' : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
-export const clock = (ts: number | string): string => new Date(ts).toLocaleTimeString([], { hour12: false });
+// toLocaleTimeString builds a formatter per call (tens of µs); views call this for every row
+const CLOCK = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+export const clock = (ts: number | string): string => CLOCK.format(new Date(ts));

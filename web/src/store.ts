@@ -133,19 +133,26 @@ export class Store {
 
   /** First paint: everything a view needs, the newest page of events included. */
   async loadInitial(): Promise<void> {
-    const [state, taxonomy, machines, commands, legacy] = await Promise.all([
-      getJson<ApiState>('/api/state'),
+    const statePromise = getJson<ApiState>('/api/state');
+    // the newest events are fetched as soon as the state names the last id, not after the (large) command list
+    const eventsPromise = statePromise.then((state) => {
+      const after = Math.max(0, state.lastEventId - EVENT_PAGE);
+      return getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${EVENT_PAGE}`).then((events) => ({ after, events }));
+    });
+    const [state, taxonomy, machines, commands, legacy, page] = await Promise.all([
+      statePromise,
       getJson<TaxonomyView>('/api/taxonomy').catch(() => ({})),
       getJson<Record<string, unknown>>('/api/machines').catch(() => ({})),
       getJson<CommandRow[]>('/api/commands').catch(() => [] as CommandRow[]),
       getJson<LegacyRow[]>('/api/legacy-events').catch(() => [] as LegacyRow[]),
+      eventsPromise,
     ]);
     this.taxonomy = taxonomy;
     this.machines = machines;
     for (const command of legacyCommands(legacy)) this.putCommand(command);
     for (const row of [...commands].reverse()) this.putCommand({ ...row, key: `${row.runId}#${row.attempt}` });
-    const after = Math.max(0, state.lastEventId - EVENT_PAGE);
-    this.events = await getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${EVENT_PAGE}`);
+    const { after, events } = page;
+    this.events = events;
     this.oldestLoaded = this.events[0]?.id ?? after + 1;
     for (const event of this.events) if (event.type === 'machine') this.active = (event.payload as { actors: ActiveStateView[] }).actors;
     this.setState(state);
@@ -201,7 +208,7 @@ export class Store {
           if (task.status === 'start') {
             command.tasks.push({ storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'running', message: task.message || null, startedAt: at, endedAt: null });
           } else {
-            const open = [...command.tasks].reverse().find((t) => t.taskId === task.taskId && t.storyShortId === (task.story || null) && t.status === 'running');
+            const open = command.tasks.findLast((t) => t.taskId === task.taskId && t.storyShortId === (task.story || null) && t.status === 'running');
             if (open) Object.assign(open, { status: 'done', endedAt: at, message: task.message || open.message });
             else command.tasks.push({ storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'done', message: task.message || null, startedAt: at, endedAt: at });
           }

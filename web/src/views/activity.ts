@@ -168,19 +168,34 @@ function mount(container: HTMLElement, store: Store): void {
     if (!timer && list.querySelector('[data-start]')) timer = setInterval(tick, 1000);
   };
 
+  // a hidden tab only tracks; its blocks are rebuilt when it is shown
+  let stale = false;
+  onShown = () => {
+    if (!stale) return;
+    stale = false;
+    rebuild();
+  };
   store.on('command', (command) => {
     track(command);
+    if (container.hidden) {
+      stale = true;
+      return;
+    }
     syncStories();
     for (const story of command.stories.length ? command.stories : [NO_STORY]) syncCommands(story);
     ensureTimer();
   });
+  const rebuild = () => {
+    syncStories();
+    for (const id of byStory.keys()) syncCommands(id);
+    ensureTimer();
+  };
   store.on('history', () => {
     byStory.clear();
     lastActivity.clear();
     for (const command of store.commandList()) track(command);
-    syncStories();
-    for (const id of byStory.keys()) syncCommands(id);
-    ensureTimer();
+    if (container.hidden) stale = true;
+    else rebuild();
   });
   const headers = () => syncList(list, Array.from(list.children, (el) => (el as HTMLElement).dataset['story'] ?? ''), (id) => id || '(batch)', createStory, updateStory);
   store.on('sprint', headers);
@@ -189,4 +204,6 @@ function mount(container: HTMLElement, store: Store): void {
   syncStories();
 }
 
-export const activityView: View = { id: 'activity', title: 'Activity', mount };
+let onShown: (() => void) | null = null;
+
+export const activityView: View = { id: 'activity', title: 'Activity', mount, shown: () => onShown?.() };

@@ -144,7 +144,14 @@ function mount(container: HTMLElement, store: Store): void {
     return i < 0 ? STATUSES.length : i;
   };
 
+  // a hidden tab is rendered when it is shown, not on every event
+  let stale = false;
+  onShown = () => {
+    if (stale) render();
+  };
   function render(): void {
+    stale = container.hidden;
+    if (stale) return;
     const { epic, status } = ui().storiesFilter;
     const { column, descending } = ui().storiesSort;
     const all = store.sprint?.stories ?? [];
@@ -219,4 +226,6 @@ function mount(container: HTMLElement, store: Store): void {
   render();
 }
 
-export const storiesView: View = { id: 'stories', title: 'Stories', mount };
+let onShown: (() => void) | null = null;
+
+export const storiesView: View = { id: 'stories', title: 'Stories', mount, shown: () => onShown?.() };

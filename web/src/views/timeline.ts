@@ -212,7 +212,13 @@ function mount(container: HTMLElement, store: Store): void {
 
   let frame = 0;
   let timer: ReturnType<typeof setInterval> | null = null;
+  let stale = false;
   function schedule(): void {
+    // a hidden tab is rebuilt when it is shown, not on every event
+    if (container.hidden) {
+      stale = true;
+      return;
+    }
     if (frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
@@ -287,6 +293,7 @@ function mount(container: HTMLElement, store: Store): void {
 
   let firstShow = true;
   onShown = () => {
+    stale = false;
     render();
     if (firstShow && scroller.clientWidth) {
       firstShow = false;
