@@ -3,10 +3,12 @@ import { killProcesses, isAlive } from '../machines/claude/process-tree.js';
 import type { CommandOutcome } from '../machines/claude/types.js';
 import { MACHINE_VERSION, type ResumableBatch, type RunStore, type StoredRunnerEvent } from '../machines/persistence.js';
 import type { CommandProgress, WorkflowEmitted } from '../machines/types.js';
+import type { TaskEvent } from '../machines/claude/types.js';
 import type { SprintDb } from './database.js';
 import type { BatchStatus } from './schema.js';
 import {
   endTask,
+  findStoryId,
   getSync,
   insertBatch,
   insertCommand,
@@ -39,6 +41,47 @@ const iso = (ts: number): string => {
 /** Batch statuses that mean an orchestrator was driving it when it last wrote. */
 const LIVE_STATUSES: readonly BatchStatus[] = ['running', 'paused', 'stopping'];
 
+interface TaskPairing {
+  /** a task start -> the end in the same commit that closes it */
+  endOf: Map<EventInput, { ts: number; task: TaskEvent }>;
+  /** the ends that close a start in the same commit */
+  paired: Set<EventInput>;
+}
+
+/**
+ * A flood of lines (one stdout chunk) commits many task starts with their ends. A start whose end is in the
+ * same commit is written as one done row, exactly what the start's insert and the end's update would leave:
+ * an end closes the newest open start of the same command, story and task, as endTask does. A command starting
+ * or ending, or a story row changing, ends the pairing window, so no pair spans what could change the match.
+ */
+export function pairTasks(events: readonly EventInput[], storyIdOf: (keyOrShortId: string) => number | null): TaskPairing {
+  const pairing: TaskPairing = { endOf: new Map(), paired: new Set() };
+  const open = new Map<string, EventInput[]>();
+  for (const event of events) {
+    if (event.type === 'command:start' || event.type === 'command:end' || event.type === 'story:status') {
+      open.clear();
+      continue;
+    }
+    if (event.type !== 'command:progress') continue;
+    const progress = event.payload as (CommandProgress & { runId: string }) | null;
+    if (progress?.kind !== 'task') continue;
+    const { task } = progress;
+    const key = `${progress.runId}\0${task.story ? storyIdOf(task.story) : null}\0${task.taskId}`;
+    if (task.status === 'start') {
+      const starts = open.get(key);
+      if (starts) starts.push(event);
+      else open.set(key, [event]);
+    } else {
+      const start = open.get(key)?.pop();
+      if (start) {
+        pairing.endOf.set(start, { ts: event.ts, task });
+        pairing.paired.add(event);
+      }
+    }
+  }
+  return pairing;
+}
+
 export interface RecoveryReport {
   /** the batch a crashed orchestrator left behind, now `interrupted` */
   interruptedBatch: number | null;
@@ -64,7 +107,7 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
   };
 
   /** The rows an event implies, so the dashboard can query tables instead of replaying events. */
-  const apply = (batchId: number, event: EventInput, commandId: number | null): number | null => {
+  const apply = (batchId: number, event: EventInput, commandId: number | null, pairing: TaskPairing): number | null => {
     const e = event as WorkflowEmitted | { type: 'state'; payload: { status: string } };
     switch (e.type) {
       case 'command:start': {
@@ -97,7 +140,7 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         return id;
       }
       case 'command:progress':
-        if (commandId !== null) applyProgress(commandId, e.payload, event.ts);
+        if (commandId !== null) applyProgress(commandId, e.payload, event, pairing);
         return commandId;
       case 'command:end': {
         if (commandId === null) return null;
@@ -147,7 +190,8 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
     }
   };
 
-  const applyProgress = (commandId: number, progress: CommandProgress, ts: number) => {
+  const applyProgress = (commandId: number, progress: CommandProgress, event: EventInput, pairing: TaskPairing) => {
+    const ts = event.ts;
     switch (progress.kind) {
       case 'spawned':
         updateCommand(db, commandId, { pid: progress.pid, pid_start_time: progress.startTime });
@@ -159,8 +203,14 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
       case 'task': {
         const { task } = progress;
         const common = { commandId, storyKey: task.story || null, taskId: task.taskId };
-        if (task.status === 'start') startTask(db, { ...common, known: progress.known, message: task.message, startedAt: iso(ts) });
-        else endTask(db, { ...common, known: progress.known, message: task.message, endedAt: iso(ts) });
+        if (task.status === 'start') {
+          const end = pairing.endOf.get(event);
+          // what endTask would leave once it ran on this row: done, with the end's message if it has one
+          if (end) startTask(db, { ...common, known: progress.known, message: end.task.message || task.message, startedAt: iso(ts), endedAt: iso(end.ts) });
+          else startTask(db, { ...common, known: progress.known, message: task.message, startedAt: iso(ts) });
+        } else if (!pairing.paired.has(event)) {
+          endTask(db, { ...common, known: progress.known, message: task.message, endedAt: iso(ts) });
+        }
         return;
       }
       default:
@@ -170,10 +220,12 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
 
   const commitTransaction = db.sqlite.transaction((batchId: number, events: EventInput[], snapshot: unknown | null) => {
     const stored: StoredRunnerEvent[] = [];
+    const pairing = pairTasks(events, (key) => findStoryId(db, key));
     for (const event of events) {
-      const commandId = apply(batchId, event, commandIdOf(event));
-      const id = insertEvent(db, { batchId, commandId, type: event.type, ts: event.ts, payload: event.payload });
-      stored.push({ id, type: event.type, ts: event.ts, payload: event.payload });
+      const commandId = apply(batchId, event, commandIdOf(event), pairing);
+      const payloadJson = JSON.stringify(event.payload) ?? 'null';
+      const id = insertEvent(db, { batchId, commandId, type: event.type, ts: event.ts, payload: event.payload, payloadJson });
+      stored.push({ id, type: event.type, ts: event.ts, payload: event.payload, payloadJson });
     }
     if (snapshot !== null) {
       const json = JSON.stringify(snapshot);

@@ -155,7 +155,7 @@ export function upsertStory(db: SprintDb, story: StoryRef, status?: string, at: 
 const storyIdCaches = new WeakMap<BetterSqlite3.Database, Map<string, number | null>>();
 
 /** A story named by its long key or its short id (the log script reports either); null when unknown. */
-function findStoryId(db: SprintDb, keyOrShortId: string): number | null {
+export function findStoryId(db: SprintDb, keyOrShortId: string): number | null {
   let cache = storyIdCaches.get(db.sqlite);
   if (cache === undefined) storyIdCaches.set(db.sqlite, (cache = new Map()));
   let id = cache.get(keyOrShortId);
@@ -256,6 +256,8 @@ export interface NewEventInput {
   ts: number;
   /** stored as JSON; undefined is stored as null */
   payload: unknown;
+  /** the payload already serialised, when the caller needs the text as well (the store sends it on to clients) */
+  payloadJson?: string;
 }
 
 /** Stores an event and returns its id, which is also its WebSocket message id. */
@@ -266,7 +268,7 @@ export function insertEvent(db: SprintDb, event: NewEventInput): number {
     event.commandId,
     event.type,
     event.ts,
-    JSON.stringify(event.payload) ?? 'null',
+    event.payloadJson ?? JSON.stringify(event.payload) ?? 'null',
   );
   return Number(result.lastInsertRowid);
 }
@@ -281,15 +283,17 @@ export interface TaskStart {
   known: boolean;
   message: string | null;
   startedAt: string;
+  /** with an end time, the row is written already done: its end came in the same transaction */
+  endedAt?: string;
 }
 
-/** Records a task phase starting; returns the task row id. */
+/** Records a task phase starting (or, with `endedAt`, one that has started and ended); returns the task row id. */
 export function startTask(db: SprintDb, task: TaskStart): number {
   const storyId = task.storyKey === null ? null : findStoryId(db, task.storyKey);
   const result = statement(
     db,
-    'insert into "tasks" ("command_id", "story_id", "task_id", "known", "status", "message", "started_at") values (?, ?, ?, ?, ?, ?, ?)',
-  ).run(task.commandId, storyId, task.taskId, task.known ? 1 : 0, 'running', task.message || null, task.startedAt);
+    'insert into "tasks" ("command_id", "story_id", "task_id", "known", "status", "message", "started_at", "ended_at") values (?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(task.commandId, storyId, task.taskId, task.known ? 1 : 0, task.endedAt === undefined ? 'running' : 'done', task.message || null, task.startedAt, task.endedAt ?? null);
   return Number(result.lastInsertRowid);
 }
 
@@ -321,20 +325,7 @@ export function endTask(db: SprintDb, task: TaskEnd): number {
       else statement(db, 'update "tasks" set "status" = ?, "ended_at" = ? where "id" = ?').run('done', task.endedAt, running.id);
       return running.id;
     }
-    const result = runSync(
-      db,
-      db.kysely.insertInto('tasks').values({
-        command_id: task.commandId,
-        story_id: storyId,
-        task_id: task.taskId,
-        known: task.known === false ? 0 : 1,
-        status: 'done',
-        message: task.message || null,
-        started_at: task.endedAt,
-        ended_at: task.endedAt,
-      }),
-    );
-    return Number(result.lastInsertRowid);
+    return startTask(db, { commandId: task.commandId, storyKey: task.storyKey, taskId: task.taskId, known: task.known !== false, message: task.message, startedAt: task.endedAt, endedAt: task.endedAt });
   });
 }
 

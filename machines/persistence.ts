@@ -39,6 +39,8 @@ export interface StoredRunnerEvent {
   type: string;
   ts: number;
   payload: unknown;
+  /** the payload as the store wrote it (JSON): each WebSocket client sends this text instead of serialising again */
+  payloadJson?: string;
 }
 
 export interface ResumableBatch {

@@ -46,7 +46,7 @@ export type RunnerEvent = (
   | WorkflowEmitted
   | { type: 'state'; payload: { status: BatchStatus } }
   | { type: 'machine'; payload: { actors: ActiveState[] } }
-) & { id: number; ts: number };
+) & { id: number; ts: number; payloadJson?: string };
 
 export type RunnerListener = (event: RunnerEvent) => void;
 

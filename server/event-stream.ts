@@ -39,6 +39,12 @@ export function parseAfter(raw: string | undefined): number | null | 'invalid' {
   return Number.isSafeInteger(value) ? value : 'invalid';
 }
 
+/** One event on the wire: `{id, type, ts, payload}`, with the store's payload text spliced in when there is one. */
+function wireJson(event: StoredEvent): string {
+  if (event.payloadJson === undefined) return JSON.stringify({ id: event.id, type: event.type, ts: event.ts, payload: event.payload });
+  return `{"id":${event.id},"type":${JSON.stringify(event.type)},"ts":${event.ts},"payload":${event.payloadJson}}`;
+}
+
 type Phase = 'waiting' | 'replaying' | 'live' | 'closed';
 
 /**
@@ -198,7 +204,7 @@ export class EventStream {
    * failed): the replay's flow control.
    */
   private send(events: StoredEvent[]): Promise<void> {
-    const text = JSON.stringify(events.map((event) => ({ id: event.id, type: event.type, ts: event.ts, payload: event.payload })));
+    const text = `[${events.map(wireJson).join(',')}]`;
     let flushed!: () => void;
     const promise = new Promise<void>((resolve) => (flushed = resolve));
     // outside the Promise executor, so a throwing socket throws here and not into an unhandled rejection

@@ -100,7 +100,9 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
     pause: () => control(() => runner.pause()),
     stop: () => control(() => runner.stop()),
     subscribe(listener) {
-      return runner.subscribe((event) => listener({ id: event.id, type: event.type, ts: event.ts, payload: event.payload } satisfies StoredEvent));
+      return runner.subscribe((event) =>
+        listener({ id: event.id, type: event.type, ts: event.ts, payload: event.payload, ...(event.payloadJson !== undefined ? { payloadJson: event.payloadJson } : {}) } satisfies StoredEvent),
+      );
     },
     eventsAfter: (afterId, limit) => eventsAfter(db, afterId, limit),
     legacyEvents: () => legacyEvents(db),

@@ -9,6 +9,8 @@ export interface StoredEvent {
   type: string;
   ts: number;
   payload: unknown;
+  /** the payload as JSON text, when the store already made it (sent as is) */
+  payloadJson?: string;
 }
 
 export interface ApiState {

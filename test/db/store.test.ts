@@ -107,3 +107,49 @@ describe('SQLite store', () => {
     expect(createSqliteStore(db).resumable()).toBeNull(); // no snapshot was ever written for this batch
   });
 });
+
+describe('task rows of a commit with many lines', () => {
+  // A flood of stdout lines commits task starts together with their ends; the rows must be exactly what one
+  // commit per line leaves. Each case is a sequence of (status, story, task, message) lines of one command.
+  type Line = ['start' | 'end', string, string, string];
+  const cases: [string, Line[]][] = [
+    ['start then end', [['start', '1-1', 'a', 'm1'], ['end', '1-1', 'a', '']]],
+    ['the end message wins when it has one', [['start', '1-1', 'a', 'm1'], ['end', '1-1', 'a', 'done!']]],
+    ['nested starts close newest first', [['start', '1-1', 'a', 's1'], ['start', '1-1', 'a', 's2'], ['end', '1-1', 'a', 'e1'], ['end', '1-1', 'a', 'e2']]],
+    ['an end without a start is a done row', [['end', '1-1', 'a', 'x'], ['start', '1-1', 'a', ''], ['end', '1-1', 'a', '']]],
+    ['long key and short id name the same story', [['start', '1-1', 'a', 's1'], ['start', '1-1-alpha', 'a', 's2'], ['end', '1-1', 'a', 'e']]],
+    ['different tasks and stories interleave', [['start', '1-1', 'a', ''], ['start', '1-2', 'a', ''], ['start', '1-1', 'b', ''], ['end', '1-2', 'a', ''], ['end', '1-1', 'a', ''], ['end', '1-1', 'b', 'b']]],
+    ['unknown stories and no story', [['start', '', 'a', ''], ['start', '9-9', 'a', ''], ['end', '', 'a', 'e'], ['end', '9-9', 'a', ''], ['end', '9-9', 'a', '']]],
+    ['a start left open stays running', [['start', '1-1', 'a', ''], ['start', '1-1', 'b', ''], ['end', '1-1', 'b', '']]],
+  ];
+
+  const stories = [
+    { key: '1-1-alpha', shortId: '1-1', epicId: '1' },
+    { key: '1-2-beta', shortId: '1-2', epicId: '1' },
+  ];
+  const linesToEvents = (lines: Line[], t0: number) =>
+    lines.map(([status, story, taskId, message], i) => ({
+      type: 'command:progress',
+      ts: t0 + i,
+      payload: { kind: 'task', task: { story, taskId, status, message }, known: true, runId: 'r1', command: 'dev-story', stories: ['1-1'] },
+    }));
+
+  async function taskRows(lines: Line[], oneCommit: boolean) {
+    const db = await dbs.fresh(`tasks-${oneCommit}.db`);
+    const store = createSqliteStore(db);
+    const batchId = store.beginBatch({ maxCycles: 1, projectRoot: '/p', startedAt: 1_000 });
+    const start = { runId: 'r1', command: 'dev-story', kind: 'dev-story', stories, attempt: 1, reviewAttempt: null, model: null, background: false };
+    // an earlier commit leaves one task of each story running, so ends can also close rows from before
+    store.commit(batchId, [{ type: 'command:start', ts: 1_000, payload: start }, ...linesToEvents([['start', '1-1', 'a', 'before']], 1_001)], null);
+    const events = linesToEvents(lines, 2_000);
+    if (oneCommit) store.commit(batchId, events, null);
+    else for (const event of events) store.commit(batchId, [event], null);
+    return db.sqlite.prepare('select id, story_id, task_id, known, status, message, started_at, ended_at from tasks order by id').all();
+  }
+
+  it.each(cases)('%s', async (_name, lines) => {
+    const separate = await taskRows(lines, false);
+    expect(await taskRows(lines, true)).toEqual(separate);
+    expect(separate.length).toBeGreaterThan(1);
+  });
+});
