@@ -38,6 +38,8 @@ const { values: flags } = parseArgs({
     lines: { type: 'string', default: '100000' },
     /** write a CPU profile of the dashboard page during the latency run to this file (.cpuprofile) */
     'page-prof': { type: 'string' },
+    /** write the latency run's raw samples (send time and latency of each hop) to this JSON file */
+    samples: { type: 'string' },
     /** keep the project copies (and their databases) instead of deleting them */
     keep: { type: 'boolean', default: false },
   },
@@ -159,12 +161,18 @@ async function figureLatency(): Promise<void> {
   await sleep(500);
   if (cdp) writeFileSync(flags['page-prof']!, JSON.stringify((await cdp.send('Profiler.stop')).profile));
 
-  const commit = (await serve.request<{ samples: [number, number][] }>({ type: 'samples' })).samples.map(([, v]) => v);
+  const commitSamples = (await serve.request<{ samples: [number, number][] }>({ type: 'samples' })).samples;
+  const commit = commitSamples.map(([, v]) => v);
   const seen = (await dash.page.evaluate('[...window.__bench.seen.entries()]')) as [string, number][];
   const domLatency: number[] = [];
   for (const [id, t] of seen) {
     const sent = sentById.get(Number(id));
     if (sent !== undefined) domLatency.push(t - sent);
+  }
+  if (flags.samples) {
+    const domSamples = seen.map(([id, t]) => [sentById.get(Number(id)), t - (sentById.get(Number(id)) ?? NaN)]);
+    const wsSamples = [...sentById.values()].map((sent, i) => [sent, wsLatency[i]]);
+    writeFileSync(flags.samples, JSON.stringify({ commit: commitSamples, ws: wsSamples, dom: domSamples }));
   }
   const sends = [...sentById.values()];
   const sendSpan = (Math.max(...sends) - Math.min(...sends)) / 1000;

@@ -61,7 +61,14 @@ export function mountLog(container: HTMLElement, store: Store): void {
 
   /** matching events, oldest first: row i from the top shows filtered[length - 1 - i] */
   let filtered: StoredEvent[] = [];
-  const pool: HTMLElement[] = [];
+  /**
+   * The rendered rows by event id. A row stays with its event while it is in view, so a new event at the top
+   * moves the rows below it (one style write each) instead of rewriting the text of every row.
+   */
+  const rowsById = new Map<number, HTMLElement>();
+  const spareRows: HTMLElement[] = [];
+  /** matching events that arrived since the last render: a reader scrolled down is kept on what they read */
+  let arrivedAbove = 0;
   let loadingOlder = false;
 
   const matches = (event: StoredEvent) => {
@@ -76,35 +83,57 @@ export function mountLog(container: HTMLElement, store: Store): void {
   };
   const refilter = () => {
     filtered = store.events.filter(matches);
+    arrivedAbove = 0;
     render();
   };
 
-  const render = () => {
-    spacer.style.height = `${filtered.length * ROW_HEIGHT}px`;
-    setText(count, `${filtered.length} shown of ${store.events.length}${store.hasOlderEvents ? '+' : ''}`);
-    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const visible = Math.ceil((viewport.clientHeight || 400) / ROW_HEIGHT) + OVERSCAN * 2;
-    const last = Math.min(filtered.length, first + visible);
-    // the pool only grows to the number of visible rows: the DOM stays bounded whatever the history
-    while (pool.length < last - first) {
-      const row = h('div', { class: 'log-row', 'data-testid': 'log-row' }, h('span', { class: 'log-time mono' }), h('span', { class: 'log-type-tag' }), h('span', { class: 'log-text' }));
-      pool.push(row);
+  const rowFor = (event: StoredEvent): HTMLElement => {
+    let row = rowsById.get(event.id);
+    if (row) return row;
+    row = spareRows.pop();
+    if (!row) {
+      // rows are only created up to the number in view: the DOM stays bounded whatever the history
+      row = h('div', { class: 'log-row', 'data-testid': 'log-row' }, h('span', { class: 'log-time mono' }), h('span', { class: 'log-type-tag' }), h('span', { class: 'log-text' }));
       viewport.append(row);
     }
-    pool.forEach((row, i) => {
-      const index = first + i;
-      const event = index < last ? filtered[filtered.length - 1 - index] : undefined;
-      row.hidden = !event;
-      if (!event) return;
-      row.style.top = `${index * ROW_HEIGHT}px`;
-      if (row.dataset['id'] === String(event.id)) return;
-      row.dataset['id'] = String(event.id);
-      row.dataset['type'] = event.type;
-      setText(row.children[0]!, clock(event.ts));
-      setText(row.children[1]!, event.type);
-      setText(row.children[2]!, describeEvent(event));
-    });
-    const nearEnd = viewport.scrollTop + viewport.clientHeight >= spacer.offsetHeight - ROW_HEIGHT * 20;
+    rowsById.set(event.id, row);
+    row.hidden = false;
+    row.dataset['id'] = String(event.id);
+    row.dataset['type'] = event.type;
+    setText(row.children[0]!, clock(event.ts));
+    setText(row.children[1]!, event.type);
+    setText(row.children[2]!, describeEvent(event));
+    return row;
+  };
+
+  const render = () => {
+    // every layout read comes before any write: a read after a write would force a layout per frame
+    let scrollTop = viewport.scrollTop;
+    const height = viewport.clientHeight || 400;
+    const total = filtered.length * ROW_HEIGHT;
+    spacer.style.height = `${total}px`;
+    if (scrollTop > 0 && arrivedAbove > 0) {
+      scrollTop += arrivedAbove * ROW_HEIGHT;
+      viewport.scrollTop = scrollTop;
+    }
+    arrivedAbove = 0;
+    setText(count, `${filtered.length} shown of ${store.events.length}${store.hasOlderEvents ? '+' : ''}`);
+    const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(filtered.length, first + Math.ceil(height / ROW_HEIGHT) + OVERSCAN * 2);
+    const inView = new Set<number>();
+    for (let index = first; index < last; index++) inView.add(filtered[filtered.length - 1 - index]!.id);
+    for (const [id, row] of rowsById) {
+      if (inView.has(id)) continue;
+      rowsById.delete(id);
+      row.hidden = true;
+      spareRows.push(row);
+    }
+    for (let index = first; index < last; index++) {
+      const row = rowFor(filtered[filtered.length - 1 - index]!);
+      const top = `${index * ROW_HEIGHT}px`;
+      if (row.style.top !== top) row.style.top = top;
+    }
+    const nearEnd = scrollTop + height >= total - ROW_HEIGHT * 20;
     if (nearEnd && store.hasOlderEvents && !loadingOlder) {
       loadingOlder = true;
       void store.loadOlder().finally(() => (loadingOlder = false));
@@ -119,8 +148,7 @@ export function mountLog(container: HTMLElement, store: Store): void {
   store.on('event', (event) => {
     if (!matches(event)) return;
     filtered.push(event);
-    // reading newest first at the top: keep what the reader looks at still when they scrolled down
-    if (viewport.scrollTop > 0) viewport.scrollTop += ROW_HEIGHT;
+    arrivedAbove++;
     if (!frame) frame = requestAnimationFrame(() => ((frame = 0), render()));
   });
   refilter();
