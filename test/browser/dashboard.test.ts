@@ -146,6 +146,44 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(await row.textContent()).toContain('done');
   });
 
+  it('a log row keeps its DOM node as newer events arrive, and a reader scrolled down stays on what they read', async () => {
+    const { serve } = await demo();
+    const page = await open(serve.url);
+    type Win = { sprintRunner: { store: { lastEventId: number; apply: (e: unknown) => void } } };
+    // events through the store's own entry point, as the WebSocket delivers them
+    const push = (count: number) =>
+      page.evaluate(async (n) => {
+        const { store } = (window as unknown as Win).sprintRunner;
+        for (let i = 0; i < n; i++) {
+          const id = store.lastEventId + 1;
+          store.apply({ id, type: 'warning', ts: Date.now(), payload: { message: `pushed ${id}` } });
+        }
+        await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      }, count);
+    await push(60);
+    const rowOf = (id: number) => page.locator(`[data-testid="log-row"][data-id="${id}"]`);
+    const lastId = await page.evaluate(() => (window as unknown as Win).sprintRunner.store.lastEventId);
+    const watched = rowOf(lastId - 2);
+    await watched.evaluate((el) => ((el as HTMLElement & { marker?: string }).marker = 'original'));
+    const topBefore = await watched.evaluate((el) => el.getBoundingClientRect().top);
+    await push(1);
+    // the row moved down one line with its text and its node
+    expect(await watched.evaluate((el) => (el as HTMLElement & { marker?: string }).marker)).toBe('original');
+    expect(await watched.textContent()).toContain(`pushed ${lastId - 2}`);
+    expect(await watched.evaluate((el) => el.getBoundingClientRect().top)).toBeCloseTo(topBefore + 22, 0);
+    // scrolled down, new events arrive above: the row the reader looks at stays where it is on screen
+    const log = page.getByTestId('event-log');
+    await log.evaluate((el) => (el.scrollTop = 220));
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    const read = rowOf(lastId - 20);
+    const readTop = await read.evaluate((el) => el.getBoundingClientRect().top);
+    await push(5);
+    expect(await read.evaluate((el) => el.getBoundingClientRect().top)).toBeCloseTo(readTop, 0);
+    expect(await read.textContent()).toContain(`pushed ${lastId - 20}`);
+    // the DOM stays bounded: rows exist only for what is in view
+    expect(await page.getByTestId('log-row').count()).toBeLessThan(60);
+  });
+
   it('at 1920 px the content spans the viewport', async () => {
     const { serve } = await demo();
     const page = await open(serve.url, 1920);
