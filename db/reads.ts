@@ -138,8 +138,10 @@ export interface TaskSummary {
 }
 
 export interface CommandWithTasks extends CommandSummary {
-  /** in the order they started */
+  /** its task rows (the newest `tasksPerCommand` of them), in the order they started */
   tasks: TaskSummary[];
+  /** all of its task rows, listed or not */
+  taskCount: number;
 }
 
 function toCommand(row: CommandRow): CommandSummary {
@@ -177,17 +179,28 @@ function toCommand(row: CommandRow): CommandSummary {
   };
 }
 
-async function tasksOf(db: SprintDb, commandIds: readonly number[]): Promise<Map<number, TaskSummary[]>> {
-  const byCommand = new Map<number, TaskSummary[]>();
+/** Task rows per command id: how many each has, and its newest `perCommand`. */
+async function tasksOf(db: SprintDb, commandIds: readonly number[], perCommand: number): Promise<{ counts: Map<number, number>; tasks: Map<number, TaskSummary[]> }> {
+  const counts = new Map<number, number>();
   for (const part of chunks(commandIds)) {
     const rows = await db.kysely
-      .selectFrom('tasks as t')
-      .leftJoin('stories as s', 's.id', 't.story_id')
-      .selectAll('t')
-      .select('s.short_id')
-      .where('t.command_id', 'in', part)
-      .orderBy('t.id')
+      .selectFrom('tasks')
+      .select(['command_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('command_id', 'in', part)
+      .groupBy('command_id')
       .execute();
+    for (const row of rows) counts.set(row.command_id, Number(row.n));
+  }
+  const ids = [...counts.keys()];
+  const few = ids.filter((id) => counts.get(id)! <= perCommand);
+  const many = ids.filter((id) => counts.get(id)! > perCommand);
+  const byCommand = new Map<number, TaskSummary[]>();
+  const base = () => db.kysely.selectFrom('tasks as t').leftJoin('stories as s', 's.id', 't.story_id').selectAll('t').select('s.short_id');
+  const rowSets = [];
+  for (const part of chunks(few)) rowSets.push(await base().where('t.command_id', 'in', part).orderBy('t.id').execute());
+  // one indexed query each for the few commands over the cap, newest first, then put back in start order
+  for (const id of many) rowSets.push((await base().where('t.command_id', '=', id).orderBy('t.id', 'desc').limit(perCommand).execute()).reverse());
+  for (const rows of rowSets) {
     for (const row of rows) {
       const task: TaskSummary = {
         id: row.id,
@@ -206,7 +219,7 @@ async function tasksOf(db: SprintDb, commandIds: readonly number[]): Promise<Map
       else byCommand.set(row.command_id, [task]);
     }
   }
-  return byCommand;
+  return { counts, tasks: byCommand };
 }
 
 export interface CommandFilter {
@@ -215,6 +228,11 @@ export interface CommandFilter {
   batchId?: number;
   /** the newest this many (1..5000); all when absent */
   limit?: number;
+  /**
+   * each command's newest this many task rows; all when absent. A real command reports tens of phases; an agent
+   * stuck calling the log script in a loop can report tens of thousands, which no view can show.
+   */
+  tasksPerCommand?: number;
 }
 
 /** Commands, newest first, each with its task rows. */
@@ -236,8 +254,9 @@ export async function listCommands(db: SprintDb, filter: CommandFilter = {}): Pr
   const tasks = await tasksOf(
     db,
     rows.map((r) => r.id),
+    filter.tasksPerCommand ?? Infinity,
   );
-  return rows.map((row) => ({ ...toCommand(row), tasks: tasks.get(row.id) ?? [] }));
+  return rows.map((row) => ({ ...toCommand(row), tasks: tasks.tasks.get(row.id) ?? [], taskCount: tasks.counts.get(row.id) ?? 0 }));
 }
 
 // ---------------------------------------------------------------------------------------------- stories

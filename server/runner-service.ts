@@ -7,7 +7,7 @@ import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
-import { ServiceError, type ApiState, type SprintService, type StoredEvent } from './service.js';
+import { ServiceError, TASKS_PER_COMMAND, type ApiState, type SprintService, type StoredEvent } from './service.js';
 
 interface LiveCommand {
   id: string;
@@ -108,7 +108,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
     legacyEvents: () => legacyEvents(db),
     batches: () => listBatches(db),
     stories: () => listStories(db),
-    commands: (filter) => listCommands(db, filter.story ? { story: filter.story } : {}),
+    commands: (filter) => listCommands(db, { tasksPerCommand: TASKS_PER_COMMAND, ...(filter.story ? { story: filter.story } : {}) }),
     async sprintStatus() {
       return readSprintStatusFile(await layout);
     },

@@ -3,6 +3,12 @@
 /** The batch status the dashboard shows (issue 3: GET /api/state). */
 export type ApiStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
 
+/**
+ * GET /api/commands lists each command's newest this many task rows (and counts them all); the dashboard keeps
+ * the same number of a live command's.
+ */
+export const TASKS_PER_COMMAND = 200;
+
 /** One event as stored in SQLite and sent on the WebSocket: `id` is strictly increasing. */
 export interface StoredEvent {
   id: number;

@@ -125,6 +125,24 @@ describe('commands', () => {
     expect((await listCommands(db, { batchId: b1, story: '2a-2' })).map((c) => c.id)).toEqual([c1]);
     expect((await listCommands(db, { limit: 2 })).map((c) => c.id)).toEqual([c3, c2]);
     expect((await listCommands(db, { limit: 0 })).map((c) => c.id)).toEqual([c3]);
+    expect(all.map((c) => c.taskCount)).toEqual([0, 2, 0]);
+  });
+
+  it("with tasksPerCommand, lists a command's newest task rows in start order, and counts them all", async () => {
+    const TASKS_PER_COMMAND = 200;
+    const db = await ctx.fresh();
+    const b = insertBatch(db, { startedAt: '2030-01-01T00:00:00.000Z', maxCycles: 1, status: 'running', projectRoot: '/p' });
+    const loop = run(db, b, [S1], '2030-01-01T00:01:00.000Z');
+    const calm = run(db, b, [S1], '2030-01-01T00:02:00.000Z', { command: 'code-review-1' });
+    const total = TASKS_PER_COMMAND + 50;
+    const loopIds = Array.from({ length: total }, (_, i) => startTask(db, { commandId: loop, storyKey: '1-1', taskId: `t${i}`, known: true, message: null, startedAt: 'a' }));
+    const calmId = startTask(db, { commandId: calm, storyKey: null, taskId: 'only', known: true, message: null, startedAt: 'a' });
+    expect((await listCommands(db)).map((c) => c.tasks.length)).toEqual([1, total]);
+    const [calmRow, loopRow] = await listCommands(db, { tasksPerCommand: TASKS_PER_COMMAND });
+    expect(loopRow!.taskCount).toBe(total);
+    expect(loopRow!.tasks.map((t) => t.id)).toEqual(loopIds.slice(-TASKS_PER_COMMAND));
+    expect(loopRow!.tasks[0]).toMatchObject({ taskId: 't50', storyShortId: '1-1' });
+    expect(calmRow).toMatchObject({ taskCount: 1, tasks: [{ id: calmId, taskId: 'only' }] });
   });
 });
 

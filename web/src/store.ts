@@ -1,6 +1,6 @@
 // The dashboard's one model: the API state, the sprint, commands and the event history, patched by each pushed event.
 import { getJson } from './api.js';
-import type { ApiState, CommandView, SprintView, StoredEvent, TaxonomyView } from './types.js';
+import { TASKS_PER_COMMAND, type ApiState, type CommandView, type SprintView, type StoredEvent, type TaskView, type TaxonomyView } from './types.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -66,21 +66,29 @@ export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
         startedAt: at,
         endedAt: at,
         tasks: [],
+        taskCount: 0,
       };
       commands.push(current);
     }
     current.endedAt = at;
     if (row.status === 'start') {
-      current.tasks.push({ storyShortId: row.story, taskId: row.taskId, known: true, status: 'running', message: row.message, startedAt: at, endedAt: null });
+      addTask(current, { storyShortId: row.story, taskId: row.taskId, known: true, status: 'running', message: row.message, startedAt: at, endedAt: null });
     } else {
-      const open = [...current.tasks].reverse().find((t) => t.taskId === row.taskId && t.status === 'running');
+      const open = current.tasks.findLast((t) => t.taskId === row.taskId && t.status === 'running');
       if (open) Object.assign(open, { status: 'done', endedAt: at, message: row.message ?? open.message });
-      else current.tasks.push({ storyShortId: row.story, taskId: row.taskId, known: true, status: 'done', message: row.message, startedAt: at, endedAt: at });
+      else addTask(current, { storyShortId: row.story, taskId: row.taskId, known: true, status: 'done', message: row.message, startedAt: at, endedAt: at });
     }
   }
   // a line pair cut short in the old log stays open; close it at the command's last line
   for (const command of commands) for (const task of command.tasks) if (task.status === 'running') Object.assign(task, { status: 'done', endedAt: command.endedAt });
   return commands;
+}
+
+/** A command keeps its newest task rows, as the API lists them: an agent looping on the log script cannot fill the page. */
+function addTask(command: CommandView, task: TaskView): void {
+  command.tasks.push(task);
+  command.taskCount++;
+  if (command.tasks.length > TASKS_PER_COMMAND) command.tasks.splice(0, command.tasks.length - TASKS_PER_COMMAND);
 }
 
 export class Store {
@@ -131,31 +139,36 @@ export class Store {
     this.emit('connection', state);
   }
 
-  /** First paint: everything a view needs, the newest page of events included. */
+  /**
+   * First paint: everything a view needs, the newest page of events included. The log is shown as soon as the
+   * state and the newest events are in; the command history (larger) follows in a second pass.
+   */
   async loadInitial(): Promise<void> {
     const statePromise = getJson<ApiState>('/api/state');
-    // the newest events are fetched as soon as the state names the last id, not after the (large) command list
     const eventsPromise = statePromise.then((state) => {
       const after = Math.max(0, state.lastEventId - EVENT_PAGE);
       return getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${EVENT_PAGE}`).then((events) => ({ after, events }));
     });
-    const [state, taxonomy, machines, commands, legacy, page] = await Promise.all([
+    const commandsPromise = getJson<CommandRow[]>('/api/commands').catch(() => [] as CommandRow[]);
+    const legacyPromise = getJson<LegacyRow[]>('/api/legacy-events').catch(() => [] as LegacyRow[]);
+    const [state, taxonomy, machines, page] = await Promise.all([
       statePromise,
       getJson<TaxonomyView>('/api/taxonomy').catch(() => ({})),
       getJson<Record<string, unknown>>('/api/machines').catch(() => ({})),
-      getJson<CommandRow[]>('/api/commands').catch(() => [] as CommandRow[]),
-      getJson<LegacyRow[]>('/api/legacy-events').catch(() => [] as LegacyRow[]),
       eventsPromise,
     ]);
     this.taxonomy = taxonomy;
     this.machines = machines;
-    for (const command of legacyCommands(legacy)) this.putCommand(command);
-    for (const row of [...commands].reverse()) this.putCommand({ ...row, key: `${row.runId}#${row.attempt}` });
     const { after, events } = page;
     this.events = events;
     this.oldestLoaded = this.events[0]?.id ?? after + 1;
     for (const event of this.events) if (event.type === 'machine') this.active = (event.payload as { actors: ActiveStateView[] }).actors;
     this.setState(state);
+    this.emit('history', undefined);
+
+    const [commands, legacy] = await Promise.all([commandsPromise, legacyPromise]);
+    for (const command of legacyCommands(legacy)) this.putCommand(command);
+    for (const row of [...commands].reverse()) this.putCommand({ ...row, key: `${row.runId}#${row.attempt}` });
     this.emit('history', undefined);
     await Promise.all([this.refreshSprint(), this.refreshDescriptions()]);
   }
@@ -197,6 +210,7 @@ export class Store {
           startedAt: new Date(event.ts).toISOString(),
           endedAt: null,
           tasks: [],
+          taskCount: 0,
         });
         break;
       }
@@ -206,11 +220,11 @@ export class Store {
           const task = p['task'] as { story: string; taskId: string; status: 'start' | 'end'; message: string };
           const at = new Date(event.ts).toISOString();
           if (task.status === 'start') {
-            command.tasks.push({ storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'running', message: task.message || null, startedAt: at, endedAt: null });
+            addTask(command, { storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'running', message: task.message || null, startedAt: at, endedAt: null });
           } else {
             const open = command.tasks.findLast((t) => t.taskId === task.taskId && t.storyShortId === (task.story || null) && t.status === 'running');
             if (open) Object.assign(open, { status: 'done', endedAt: at, message: task.message || open.message });
-            else command.tasks.push({ storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'done', message: task.message || null, startedAt: at, endedAt: at });
+            else addTask(command, { storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'done', message: task.message || null, startedAt: at, endedAt: at });
           }
           this.emit('command', command);
         }

@@ -1,5 +1,6 @@
 // The shapes the dashboard reads from the API and the WebSocket (server/service.ts and db/reads.ts on the other side).
 export type { ApiState, ApiStatus, StoredEvent } from '../../server/service.js';
+export { TASKS_PER_COMMAND } from '../../server/service.js';
 
 export interface TaskView {
   storyShortId: string | null;
@@ -29,7 +30,10 @@ export interface CommandView {
   outputTokens: number | null;
   startedAt: string;
   endedAt: string | null;
+  /** its newest TASKS_PER_COMMAND task rows, in start order */
   tasks: TaskView[];
+  /** all of its task rows, kept or not */
+  taskCount: number;
 }
 
 export interface SprintStoryView {

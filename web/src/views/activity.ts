@@ -119,10 +119,14 @@ function mount(container: HTMLElement, store: Store): void {
     setAttr(li, 'data-status', c.status);
     setDuration(duration!, c.startedAt, c.endedAt, isRunning(c));
     const tokens = c.inputTokens !== null || c.outputTokens !== null ? `${c.inputTokens ?? 0} in / ${c.outputTokens ?? 0} out` : '';
-    setText(meta!, [c.model ?? '', c.stories.length > 1 ? c.stories.join(', ') : '', formatCost(c.costUsd), tokens].filter(Boolean).join(' · '));
+    // only the newest task rows are kept (TASKS_PER_COMMAND); say so when there were more
+    const skipped = c.taskCount - c.tasks.length;
+    const phases = skipped > 0 ? `newest ${c.tasks.length} of ${c.taskCount.toLocaleString('en-US')} phases` : '';
+    setText(meta!, [c.model ?? '', c.stories.length > 1 ? c.stories.join(', ') : '', formatCost(c.costUsd), tokens, phases].filter(Boolean).join(' · '));
     setText(message!, c.message ?? '');
     message!.hidden = !c.message;
-    const own = c.tasks.map((task, index) => ({ task, index })).filter(({ task }) => !story || task.storyShortId === null || task.storyShortId === story);
+    // keyed by the row's place among all of the command's tasks, so dropping the oldest moves no key
+    const own = c.tasks.map((task, index) => ({ task, index: skipped + index })).filter(({ task }) => !story || task.storyShortId === null || task.storyShortId === story);
     syncList(tasks!, own, ({ index }) => String(index), createTask, (el, { task }) => updateTask(el, task, c));
   }
 

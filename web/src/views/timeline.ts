@@ -103,11 +103,12 @@ function mount(container: HTMLElement, store: Store): void {
         const label = `${c.command}${c.attempt > 1 ? ` #${c.attempt}` : ''}`;
         const cTitle = `${label} · ${c.status}\n${clock(c.startedAt)} – ${cEnd ? clock(cEnd) : 'now'} (${formatDuration((cEnd ?? now) - ms(c.startedAt))})${c.message ? `\n${c.message}` : ''}`;
         rows.push({ key: `c:${story}:${c.key}`, kind: 'command', story, label, title: cTitle, start: ms(c.startedAt), end: cEnd, status: c.status, depth: 1, index: 0 });
+        const skipped = c.taskCount - c.tasks.length;
         c.tasks.forEach((t, i) => {
           if (story && t.storyShortId !== null && t.storyShortId !== story) return;
           const tEndAt = t.status === 'running' ? null : ms(t.endedAt ?? t.startedAt);
           const tTitle = `${t.taskId} · ${t.status}\n${clock(t.startedAt)} – ${tEndAt ? clock(tEndAt) : 'now'} (${formatDuration((tEndAt ?? now) - ms(t.startedAt))})${t.message ? `\n${t.message}` : ''}`;
-          rows.push({ key: `t:${story}:${c.key}:${i}`, kind: 'task', story, label: t.taskId, title: tTitle, start: ms(t.startedAt), end: tEndAt, status: t.status, depth: 2, index: 0 });
+          rows.push({ key: `t:${story}:${c.key}:${skipped + i}`, kind: 'task', story, label: t.taskId, title: tTitle, start: ms(t.startedAt), end: tEndAt, status: t.status, depth: 2, index: 0 });
         });
       }
     }
