@@ -26,6 +26,12 @@ export interface ClaudeSettings {
 }
 
 const DEFAULT_USAGE_LIMIT_MARGIN_MS = 60_000;
+/**
+ * At most this many messages go to the machine as one event. A stream that fell behind hands over several
+ * chunks in one go; cutting them into bounded transitions keeps each transaction, WebSocket message and the
+ * memory it holds small (objects that live across garbage collections are promoted and grow the heap).
+ */
+const MAX_BURST = 256;
 /** when a rejected rate-limit event names no reset time, try again after this long */
 const UNKNOWN_RESET_WAIT_MS = 15 * 60_000;
 
@@ -135,6 +141,7 @@ export function createClaudeCommandActor(
       }
       if (burst.length === 0) queueMicrotask(flushBurst);
       burst.push(message);
+      if (burst.length >= MAX_BURST) flushBurst();
       // Only `rejected` is the account's usage limit; an API error or an api_retry line is not.
       if (message.type === 'rate-limit' && message.info.status === 'rejected') {
         flushBurst();

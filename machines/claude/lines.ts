@@ -1,5 +1,4 @@
 // Splits a child's stdout byte stream into UTF-8 lines without a small line cap (tool results can be MBs).
-import { StringDecoder } from 'node:string_decoder';
 
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -64,9 +63,8 @@ export class LineSplitter {
     this.pending = [];
     this.pendingBytes = 0;
     if (bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, bytes.length - 1);
-    // A newline byte never occurs inside a UTF-8 sequence, so decoding whole lines is exact; a fresh decoder per
-    // line keeps a truncated sequence at a line's end from bleeding into the next line (it becomes U+FFFD).
-    const decoder = new StringDecoder('utf8');
-    return decoder.write(bytes) + decoder.end();
+    // A newline byte never occurs inside a UTF-8 sequence, so decoding whole lines is exact, and a truncated
+    // sequence at a line's end cannot bleed into the next line (it becomes U+FFFD).
+    return bytes.toString('utf8');
   }
 }

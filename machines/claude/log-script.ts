@@ -276,13 +276,26 @@ export function shellTokens(input: string): ShellToken[] | null {
       if (op === '<<' || op === '<<-') heredocDelimiterNext = { stripTabs: op === '<<-' };
       i += op.length;
     } else {
-      word += c;
+      // a run of plain characters in one slice: appending them one at a time allocates a string per character
+      const end = runEnd(PLAIN_RUN, input, i);
+      word += input.slice(i, end);
       inWord = true;
-      i++;
+      i = end;
     }
   }
   endWord();
   return tokens;
+}
+
+/** Characters with no meaning to the lexer outside quotes (`$` and `#` are handled one at a time). */
+const PLAIN_RUN = /[^ \t\n#\\'"$`&|;<>()]+/y;
+/** ... and inside double quotes. */
+const PLAIN_QUOTED_RUN = /[^"\\$`]+/y;
+
+/** Where a run of plain characters starting at `start` ends; at least one character is taken. */
+function runEnd(run: RegExp, input: string, start: number): number {
+  run.lastIndex = start;
+  return run.test(input) ? run.lastIndex : start + 1;
 }
 
 /** Index just past a heredoc body that starts at `start` (end of input when the delimiter never comes). */
@@ -329,8 +342,9 @@ function scanDoubleQuoted(input: string, start: number): { text: string; end: nu
       text += input.slice(i, end);
       i = end;
     } else {
-      text += c;
-      i++;
+      const end = runEnd(PLAIN_QUOTED_RUN, input, i);
+      text += input.slice(i, end);
+      i = end;
     }
   }
   return null;
