@@ -2,7 +2,7 @@
 // share its event loop), with one extra in-process subscriber: the time each task event reaches subscribers, which
 // the runner does right after the store committed it. Talks to the bench over IPC.
 import { performance } from 'node:perf_hooks';
-import { terminalLog } from '../cli.js';
+import { capYoungGeneration, terminalLog } from '../cli.js';
 import { serve } from '../server/main.js';
 
 interface HostOptions {
@@ -13,6 +13,8 @@ interface HostOptions {
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as HostOptions;
+// the process set up as `sprint-runner serve` sets it up
+capYoungGeneration();
 const log = terminalLog();
 const serving = await serve({ ...options, port: 0, onEvent: log });
 
