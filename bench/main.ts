@@ -38,6 +38,8 @@ const { values: flags } = parseArgs({
     lines: { type: 'string', default: '100000' },
     /** write a CPU profile of the dashboard page during the latency run to this file (.cpuprofile) */
     'page-prof': { type: 'string' },
+    /** write a Chromium trace (devtools.timeline: style, layout, paint) of the dashboard during the latency run */
+    'page-trace': { type: 'string' },
     /** write the latency run's raw samples (send time and latency of each hop) to this JSON file */
     samples: { type: 'string' },
     /** keep the project copies (and their databases) instead of deleting them */
@@ -156,9 +158,21 @@ async function figureLatency(): Promise<void> {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.start');
   }
+  const tracer = flags['page-trace'] ? await dash.context.newCDPSession(dash.page) : null;
+  const traceEvents: unknown[] = [];
+  if (tracer) {
+    tracer.on('Tracing.dataCollected', (data) => traceEvents.push(...(data.value as unknown[])));
+    await tracer.send('Tracing.start', { categories: 'devtools.timeline', transferMode: 'ReportEvents' });
+  }
   await api(serve.url, '/api/batch/start', { cycles: 1 });
   await ended;
   await sleep(500);
+  if (tracer) {
+    const complete = new Promise((resolve) => tracer.once('Tracing.tracingComplete', resolve));
+    await tracer.send('Tracing.end');
+    await complete;
+    writeFileSync(flags['page-trace']!, JSON.stringify({ traceEvents }));
+  }
   if (cdp) writeFileSync(flags['page-prof']!, JSON.stringify((await cdp.send('Profiler.stop')).profile));
 
   const commitSamples = (await serve.request<{ samples: [number, number][] }>({ type: 'samples' })).samples;

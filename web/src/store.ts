@@ -91,6 +91,9 @@ function addTask(command: CommandView, task: TaskView): void {
   if (command.tasks.length > TASKS_PER_COMMAND) command.tasks.splice(0, command.tasks.length - TASKS_PER_COMMAND);
 }
 
+/** how often a patched current task is shown: a person reads it, a flood of lines must not redraw it each frame */
+const STATE_PATCH_MS = 100;
+
 export class Store {
   connection: ConnectionState = 'connecting';
   state: ApiState | null = null;
@@ -227,6 +230,7 @@ export class Store {
             else addTask(command, { storyShortId: task.story || null, taskId: task.taskId, known: p['known'] as boolean, status: 'done', message: task.message || null, startedAt: at, endedAt: at });
           }
           this.emit('command', command);
+          this.noteCurrentTask(command, task);
         }
         break;
       }
@@ -258,8 +262,9 @@ export class Store {
         this.refetch('sprint', () => this.refreshSprint());
         break;
     }
-    if (['state', 'batch:start', 'batch:end', 'cycle:start', 'cycle:end', 'command:start', 'command:end', 'command:progress'].includes(event.type)) {
-      this.refetch('state', () => this.refreshState(), event.type === 'command:progress' ? 100 : 0);
+    // a task phase only moves the current task, which noteCurrentTask patches here; the rest needs the server
+    if (['state', 'batch:start', 'batch:end', 'cycle:start', 'cycle:end', 'command:start', 'command:end'].includes(event.type)) {
+      this.refetch('state', () => this.refreshState());
     }
     this.emit('event', event);
   }
@@ -287,6 +292,25 @@ export class Store {
       }, delayMs),
     );
   }
+
+  /**
+   * The current task as GET /api/state computes it, from a task event of the main-flow command: a flood of task
+   * lines patches the state, shown at most every STATE_PATCH_MS, instead of refetching it.
+   */
+  private noteCurrentTask(command: CommandView, task: { taskId: string; status: 'start' | 'end'; message: string }): void {
+    const state = this.state;
+    if (!state?.currentCommand || command.background || state.currentCommand.command !== command.command || command.status !== 'running') return;
+    const phases = this.taxonomy[command.kind] ?? [];
+    const index = phases.findIndex((phase) => phase.id === task.taskId);
+    this.state = { ...state, currentTask: { taskId: task.taskId, status: task.status, message: task.message, index: index >= 0 ? index + 1 : null, total: phases.length || null } };
+    if (this.statePatch) return;
+    this.statePatch = setTimeout(() => {
+      this.statePatch = null;
+      if (this.state) this.emit('state', this.state);
+    }, STATE_PATCH_MS);
+  }
+
+  private statePatch: ReturnType<typeof setTimeout> | null = null;
 
   setState(state: ApiState): void {
     this.state = state;

@@ -130,8 +130,8 @@ export function mountLog(container: HTMLElement, store: Store): void {
     }
     for (let index = first; index < last; index++) {
       const row = rowFor(filtered[filtered.length - 1 - index]!);
-      const top = `${index * ROW_HEIGHT}px`;
-      if (row.style.top !== top) row.style.top = top;
+      const offset = `translateY(${index * ROW_HEIGHT}px)`;
+      if (row.style.transform !== offset) row.style.transform = offset;
     }
     const nearEnd = scrollTop + height >= total - ROW_HEIGHT * 20;
     if (nearEnd && store.hasOlderEvents && !loadingOlder) {
