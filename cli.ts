@@ -3,10 +3,10 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunnerEvent } from './machines/runner.js';
+import { capYoungGeneration } from './server/heap.js';
 import { serve, type ServeOptions } from './server/main.js';
 import type { PermissionMode } from './machines/actors/claude-command.js';
 
@@ -139,16 +139,6 @@ export function terminalLog(): (event: RunnerEvent) => void {
     if (line) write(`${line}\n`);
     if (tty) write(progress.render().slice(0, (process.stdout.columns ?? 120) - 1));
   };
-}
-
-/**
- * The orchestrator runs for hours, mostly waiting. A flood of stdout (an agent looping on the log script) makes
- * V8 double its young generation to 32 MB, which it then keeps for the life of the process; capping its growth
- * at the size it has after startup (16 MB) costs a few more minor collections during a flood. Measured by
- * `npm run bench` (RSS after 100,000 events). Only the growth factor can still be changed once the heap exists.
- */
-export function capYoungGeneration(): void {
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 async function serveUntilSignal(options: ServeOptions): Promise<number> {

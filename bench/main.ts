@@ -175,7 +175,7 @@ async function figureLatency(): Promise<void> {
   }
   if (cdp) writeFileSync(flags['page-prof']!, JSON.stringify((await cdp.send('Profiler.stop')).profile));
 
-  const commitSamples = (await serve.request<{ samples: [number, number][] }>({ type: 'samples' })).samples;
+  const { samples: commitSamples, gc } = await serve.request<{ samples: [number, number][]; gc: [number, number, string][] }>({ type: 'samples' });
   const commit = commitSamples.map(([, v]) => v);
   const seen = (await dash.page.evaluate('[...window.__bench.seen.entries()]')) as [string, number][];
   const domLatency: number[] = [];
@@ -186,7 +186,7 @@ async function figureLatency(): Promise<void> {
   if (flags.samples) {
     const domSamples = seen.map(([id, t]) => [sentById.get(Number(id)), t - (sentById.get(Number(id)) ?? NaN)]);
     const wsSamples = [...sentById.values()].map((sent, i) => [sent, wsLatency[i]]);
-    writeFileSync(flags.samples, JSON.stringify({ commit: commitSamples, ws: wsSamples, dom: domSamples }));
+    writeFileSync(flags.samples, JSON.stringify({ commit: commitSamples, ws: wsSamples, dom: domSamples, gc }));
   }
   const sends = [...sentById.values()];
   const sendSpan = (Math.max(...sends) - Math.min(...sends)) / 1000;

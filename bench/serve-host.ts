@@ -1,8 +1,9 @@
 // `serve()` from server/main.ts, in a process of its own (so the bench's WebSocket client and browser driver do not
 // share its event loop), with one extra in-process subscriber: the time each task event reaches subscribers, which
 // the runner does right after the store committed it. Talks to the bench over IPC.
-import { performance } from 'node:perf_hooks';
-import { capYoungGeneration, terminalLog } from '../cli.js';
+import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { terminalLog } from '../cli.js';
+import { capYoungGeneration } from '../server/heap.js';
 import { serve } from '../server/main.js';
 
 interface HostOptions {
@@ -18,18 +19,26 @@ capYoungGeneration();
 const log = terminalLog();
 const serving = await serve({ ...options, port: 0, onEvent: log });
 
-/** [event id, latency from the child's write to the publish after commit, ms] */
+/** [the child's send time (epoch ms), latency from the child's write to the publish after commit, ms] */
 const samples: [number, number][] = [];
+/** [start (epoch ms), duration ms, kind] of every garbage collection: pauses every event behind them waits for */
+const gcPauses: [number, number, string][] = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+    gcPauses.push([performance.timeOrigin + entry.startTime, entry.duration, kind === constants.NODE_PERFORMANCE_GC_MINOR ? 'minor' : kind === constants.NODE_PERFORMANCE_GC_MAJOR ? 'major' : String(kind)]);
+  }
+}).observe({ entryTypes: ['gc'] });
 serving.runner.subscribe((event) => {
   if (event.type !== 'command:progress' || event.payload.kind !== 'task') return;
   const at = performance.timeOrigin + performance.now();
   const sent = Number(event.payload.task.message);
-  if (Number.isFinite(sent) && sent > 1e12) samples.push([event.id, at - sent]);
+  if (Number.isFinite(sent) && sent > 1e12) samples.push([sent, at - sent]);
 });
 
 process.on('message', (message: { type: string }) => {
   if (message.type === 'samples') {
-    process.send!({ type: 'samples', samples: samples.splice(0) });
+    process.send!({ type: 'samples', samples: samples.splice(0), gc: gcPauses.splice(0) });
   } else if (message.type === 'memory') {
     process.send!({ type: 'memory', usage: process.memoryUsage() });
   } else if (message.type === 'gc') {

@@ -56,7 +56,13 @@ export function mountLog(container: HTMLElement, store: Store): void {
   const count = h('span', { class: 'muted', 'data-testid': 'log-count' });
   const viewport = h('div', { class: 'log-viewport', 'data-testid': 'event-log' });
   const spacer = h('div', { class: 'log-spacer' });
-  viewport.append(spacer);
+  /**
+   * The rows live in one layer. A row's place inside it is fixed by its event's place from the oldest; the layer
+   * moves down one line per new event. So a new event costs one transform on the layer and one new row, and the
+   * rows already shown are neither rewritten nor repainted.
+   */
+  const rowsLayer = h('div', { class: 'log-rows' });
+  viewport.append(spacer, rowsLayer);
   container.append(h('div', { class: 'toolbar' }, filterText, ...typeBoxes.map((t) => t.label), count), viewport);
 
   /** matching events, oldest first: row i from the top shows filtered[length - 1 - i] */
@@ -84,20 +90,28 @@ export function mountLog(container: HTMLElement, store: Store): void {
   const refilter = () => {
     filtered = store.events.filter(matches);
     arrivedAbove = 0;
+    // every event's place from the oldest may have changed: place every row again
+    for (const row of rowsById.values()) {
+      row.hidden = true;
+      spareRows.push(row);
+    }
+    rowsById.clear();
     render();
   };
 
-  const rowFor = (event: StoredEvent): HTMLElement => {
+  /** The row of filtered[fromOldest]: placed once, when it is given to its event. */
+  const rowFor = (event: StoredEvent, fromOldest: number): HTMLElement => {
     let row = rowsById.get(event.id);
     if (row) return row;
     row = spareRows.pop();
     if (!row) {
       // rows are only created up to the number in view: the DOM stays bounded whatever the history
       row = h('div', { class: 'log-row', 'data-testid': 'log-row' }, h('span', { class: 'log-time mono' }), h('span', { class: 'log-type-tag' }), h('span', { class: 'log-text' }));
-      viewport.append(row);
+      rowsLayer.append(row);
     }
     rowsById.set(event.id, row);
     row.hidden = false;
+    row.style.transform = `translateY(${-fromOldest * ROW_HEIGHT}px)`;
     row.dataset['id'] = String(event.id);
     row.dataset['type'] = event.type;
     setText(row.children[0]!, clock(event.ts));
@@ -112,6 +126,8 @@ export function mountLog(container: HTMLElement, store: Store): void {
     const height = viewport.clientHeight || 400;
     const total = filtered.length * ROW_HEIGHT;
     spacer.style.height = `${total}px`;
+    // the newest event sits at the top: the layer's origin is the oldest event's line
+    rowsLayer.style.transform = `translateY(${(filtered.length - 1) * ROW_HEIGHT}px)`;
     if (scrollTop > 0 && arrivedAbove > 0) {
       scrollTop += arrivedAbove * ROW_HEIGHT;
       viewport.scrollTop = scrollTop;
@@ -128,11 +144,7 @@ export function mountLog(container: HTMLElement, store: Store): void {
       row.hidden = true;
       spareRows.push(row);
     }
-    for (let index = first; index < last; index++) {
-      const row = rowFor(filtered[filtered.length - 1 - index]!);
-      const offset = `translateY(${index * ROW_HEIGHT}px)`;
-      if (row.style.transform !== offset) row.style.transform = offset;
-    }
+    for (let index = first; index < last; index++) rowFor(filtered[filtered.length - 1 - index]!, filtered.length - 1 - index);
     const nearEnd = scrollTop + height >= total - ROW_HEIGHT * 20;
     if (nearEnd && store.hasOlderEvents && !loadingOlder) {
       loadingOlder = true;
