@@ -592,7 +592,8 @@ describe.concurrent('workflows on the project', () => {
   });
 
   it('create-story and story-discovery run in parallel with their own counters', async ({ expect }) => {
-    const dir = makeProject({ stories: { '3-1': { run: { 'create-story': ['slow:300'] } } }, commands: { 'story-discovery': ['slow:300'] } });
+    // 1.5 s each: long enough that both are running at once even when a loaded machine takes its time to start node
+    const dir = makeProject({ stories: { '3-1': { run: { 'create-story': ['slow:1500'] } } }, commands: { 'story-discovery': ['slow:1500'] } });
     const [a, b] = await Promise.all([run(dir, promptFor('create-story', ['3-1']), { args: BYPASS }), run(dir, promptFor('story-discovery', ['3-1']), { args: BYPASS })]);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
