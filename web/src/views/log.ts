@@ -6,6 +6,8 @@ import type { StoredEvent } from '../types.js';
 
 const ROW_HEIGHT = 22;
 const OVERSCAN = 10;
+/** the shortest time between two updates of the "N shown of M" count */
+const COUNT_MS = 250;
 export const LOG_TYPES = ['batch', 'cycle', 'command:start', 'command:progress', 'command:end', 'story:status', 'warning', 'error', 'state', 'machine'] as const;
 
 /** One line of text for an event; the filter searches it too. */
@@ -120,6 +122,24 @@ export function mountLog(container: HTMLElement, store: Store): void {
     return row;
   };
 
+  /**
+   * The count sits outside the log's layer: changing it repaints the page, so a flood of events updates it at
+   * most every COUNT_MS (and once more after the last change).
+   */
+  let countShownAt = 0;
+  let countTimer: ReturnType<typeof setTimeout> | null = null;
+  const showCount = () => {
+    if (countTimer) return;
+    const wait = countShownAt + COUNT_MS - performance.now();
+    const update = () => {
+      countTimer = null;
+      countShownAt = performance.now();
+      setText(count, `${filtered.length} shown of ${store.events.length}${store.hasOlderEvents ? '+' : ''}`);
+    };
+    if (wait <= 0) update();
+    else countTimer = setTimeout(update, wait);
+  };
+
   const render = () => {
     // every layout read comes before any write: a read after a write would force a layout per frame
     let scrollTop = viewport.scrollTop;
@@ -133,7 +153,7 @@ export function mountLog(container: HTMLElement, store: Store): void {
       viewport.scrollTop = scrollTop;
     }
     arrivedAbove = 0;
-    setText(count, `${filtered.length} shown of ${store.events.length}${store.hasOlderEvents ? '+' : ''}`);
+    showCount();
     const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(filtered.length, first + Math.ceil(height / ROW_HEIGHT) + OVERSCAN * 2);
     const inView = new Set<number>();
