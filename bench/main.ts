@@ -162,7 +162,7 @@ async function figureLatency(): Promise<void> {
   const traceEvents: unknown[] = [];
   if (tracer) {
     tracer.on('Tracing.dataCollected', (data) => traceEvents.push(...(data.value as unknown[])));
-    await tracer.send('Tracing.start', { categories: 'devtools.timeline', transferMode: 'ReportEvents' });
+    await tracer.send('Tracing.start', { categories: process.env['BENCH_TRACE_CATEGORIES'] ?? 'devtools.timeline', transferMode: 'ReportEvents' });
   }
   await api(serve.url, '/api/batch/start', { cycles: 1 });
   await ended;

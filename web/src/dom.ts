@@ -18,7 +18,13 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 
 /** Sets text only when it changed, so unchanged nodes are not touched at all. */
 export function setText(el: Element, text: string): void {
-  if (el.textContent !== text) el.textContent = text;
+  const only = el.firstChild;
+  // changing the one text node in place: assigning textContent replaces the node, which re-lays it out from scratch
+  if (only instanceof Text && only.nextSibling === null) {
+    if (only.data !== text) only.data = text;
+  } else if (el.textContent !== text) {
+    el.textContent = text;
+  }
 }
 
 export function setAttr(el: Element, name: string, value: string | null): void {
