@@ -178,13 +178,14 @@ async function figureLatency(): Promise<void> {
   const { samples: commitSamples, gc } = await serve.request<{ samples: [number, number][]; gc: [number, number, string][] }>({ type: 'samples' });
   const commit = commitSamples.map(([, v]) => v);
   const seen = (await dash.page.evaluate('[...window.__bench.seen.entries()]')) as [string, number][];
-  const domLatency: number[] = [];
+  /** [send time, latency to the DOM] of every event that got a row */
+  const domSamples: [number, number][] = [];
   for (const [id, t] of seen) {
     const sent = sentById.get(Number(id));
-    if (sent !== undefined) domLatency.push(t - sent);
+    if (sent !== undefined) domSamples.push([sent, t - sent]);
   }
+  const domLatency = domSamples.map(([, v]) => v);
   if (flags.samples) {
-    const domSamples = seen.map(([id, t]) => [sentById.get(Number(id)), t - (sentById.get(Number(id)) ?? NaN)]);
     const wsSamples = [...sentById.values()].map((sent, i) => [sent, wsLatency[i]]);
     writeFileSync(flags.samples, JSON.stringify({ commit: commitSamples, ws: wsSamples, dom: domSamples, gc }));
   }

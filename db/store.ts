@@ -204,10 +204,9 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         const { task } = progress;
         const common = { commandId, storyKey: task.story || null, taskId: task.taskId };
         if (task.status === 'start') {
+          // with its end in the same commit, the row is what endTask would leave: done, with the end's message if it has one
           const end = pairing.endOf.get(event);
-          // what endTask would leave once it ran on this row: done, with the end's message if it has one
-          if (end) startTask(db, { ...common, known: progress.known, message: end.task.message || task.message, startedAt: iso(ts), endedAt: iso(end.ts) });
-          else startTask(db, { ...common, known: progress.known, message: task.message, startedAt: iso(ts) });
+          startTask(db, { ...common, known: progress.known, message: end?.task.message || task.message, startedAt: iso(ts), ...(end ? { endedAt: iso(end.ts) } : {}) });
         } else if (!pairing.paired.has(event)) {
           endTask(db, { ...common, known: progress.known, message: task.message, endedAt: iso(ts) });
         }

@@ -213,14 +213,9 @@ function mount(container: HTMLElement, store: Store): void {
 
   let frame = 0;
   let timer: ReturnType<typeof setInterval> | null = null;
-  let stale = false;
   function schedule(): void {
-    // a hidden tab is rebuilt when it is shown, not on every event
-    if (container.hidden) {
-      stale = true;
-      return;
-    }
-    if (frame) return;
+    // a hidden tab is rebuilt when it is shown (onShown renders), not on every event
+    if (container.hidden || frame) return;
     frame = requestAnimationFrame(() => {
       frame = 0;
       render();
@@ -294,7 +289,6 @@ function mount(container: HTMLElement, store: Store): void {
 
   let firstShow = true;
   onShown = () => {
-    stale = false;
     render();
     if (firstShow && scroller.clientWidth) {
       firstShow = false;
