@@ -4,8 +4,7 @@ import path from 'node:path';
 import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintDb } from '../db/database.js';
 import { importLegacyCsv } from '../db/legacy-csv.js';
 import { createSqliteStore, type RecoveryReport } from '../db/store.js';
-import { findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
-import { CLAUDE_INSTALL_HINT } from '../machines/claude/claude-process.js';
+import { claudeNotFoundMessage, findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
 import { createRunnerService } from './runner-service.js';
@@ -50,7 +49,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const layout = await loadProjectLayout(options.projectRoot);
   const claudeBin = options.claudeBin ?? 'claude';
   if (!(await findExecutable(claudeBin, options.env?.['PATH'] ?? process.env['PATH']))) {
-    throw new Error(`Claude CLI not found: \`${claudeBin}\`. To ${CLAUDE_INSTALL_HINT}, or pass its path with --claude.`);
+    throw new Error(claudeNotFoundMessage(claudeBin));
   }
   const dbFile = path.resolve(options.dbFile ?? defaultDbFile(layout));
   const db = openDatabase(dbFile);

@@ -11,7 +11,9 @@ import { BATCH_COMMIT_TEMPLATE, projectContextPrompt } from '../project/inline-p
 import { renderPrompt } from '../rules/prompt.js';
 import type { CommandSpec } from '../types.js';
 
-export type PermissionMode = 'acceptEdits' | 'auto' | 'bypassPermissions' | 'default' | 'dontAsk' | 'plan';
+/** `claude --permission-mode` accepts exactly these (its `--help` lists the choices; checked against 2.1.197) */
+export const PERMISSION_MODES = ['acceptEdits', 'auto', 'bypassPermissions', 'default', 'dontAsk', 'plan'] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export interface ClaudeSettings {
   /** executable: a name on PATH or a path */
@@ -90,10 +92,16 @@ export async function findExecutable(bin: string, envPath = process.env['PATH'] 
   return null;
 }
 
+/** One sentence for a `claude` that cannot be found: what is missing, how to install it, how to point at it. */
+export function claudeNotFoundMessage(bin: string): string {
+  const where = bin.includes('/') ? 'is not an executable file' : 'is not on PATH';
+  return `Claude CLI not found: \`${bin}\` ${where}; ${CLAUDE_INSTALL_HINT}, or pass its path with --claude.`;
+}
+
 /** Checks, before the first spawn, what would otherwise fail every command of the night. */
 export async function checkClaudeSettings(settings: ClaudeSettings): Promise<void> {
   const found = await findExecutable(settings.bin, settings.env['PATH'] ?? process.env['PATH']);
-  if (!found) throw new Error(`Claude CLI not found: \`${settings.bin}\`. ${CLAUDE_INSTALL_HINT[0]!.toUpperCase()}${CLAUDE_INSTALL_HINT.slice(1)}, or pass its path with --claude.`);
+  if (!found) throw new Error(claudeNotFoundMessage(settings.bin));
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (settings.permissionMode === 'bypassPermissions' && isRoot && settings.env['IS_SANDBOX'] !== '1') {
     throw new Error(
