@@ -14,23 +14,32 @@ export { copyDemoProject, packageRoot, SIMULATED_CLAUDE } from './cli/package-fi
 
 async function serveUntilSignal(options: ServeOptions): Promise<number> {
   capYoungGeneration();
-  const serving = await serve({ ...options, onEvent: terminalLog() });
+  // listening before anything is printed: a Ctrl-C that comes right after the URL still stops cleanly
+  let requestStop = () => {};
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  const onSignal = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    requestStop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let serving;
+  try {
+    serving = await serve({ ...options, onEvent: terminalLog() });
+  } catch (error) {
+    onSignal();
+    throw error;
+  }
   if (serving.recovery.interruptedBatch !== null) {
     process.stdout.write(
       `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
     );
   }
   process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.stdout.write('\nstopping: ending every child process tree, recording the batch as stopped...\n');
-      void serving.close().then(resolve);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  await stopRequested;
+  process.stdout.write('\nstopping: ending every child process tree, recording the batch as stopped...\n');
+  await serving.close();
   return 0;
 }
 

@@ -140,13 +140,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const [first, ...rest] = argv;
   if (first === '-h' || first === '--help') return { kind: 'help', command: null };
   if (first === '-V' || first === '--version') {
-    if (rest.length > 0) throw new UsageError(`${first} takes nothing after it (got '${rest[0]}')`);
+    if (rest.length > 0) throw new UsageError(`${first} takes nothing after it (got '${rest[0]}') (${seeHelp(null)})`);
     return { kind: 'version' };
   }
   if (first === 'help') {
     const [topic, ...more] = rest;
     if (topic === undefined) return { kind: 'help', command: null };
-    if (!isCommand(topic) || more.length > 0) throw new UsageError(`no help on '${rest.join(' ')}': the commands are ${Object.keys(COMMANDS).join(', ')}`);
+    if (!isCommand(topic) || more.length > 0) throw new UsageError(`no help on '${rest.join(' ')}': the commands are ${Object.keys(COMMANDS).join(', ')} (${seeHelp(null)})`);
     return { kind: 'help', command: topic };
   }
   if (first === undefined) throw new UsageError(`a command is needed: ${Object.keys(COMMANDS).join(' or ')} (${seeHelp(null)})`);

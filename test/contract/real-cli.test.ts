@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claudeArgs } from '../../machines/actors/claude-command.js';
+import { claudeArgs, PERMISSION_MODES } from '../../machines/actors/claude-command.js';
 import { CLAUDE_BASE_ARGS, runClaudeProcess } from '../../machines/claude/claude-process.js';
 import { isAlive, listDescendants, readProcStat, readProcessStartTime } from '../../machines/claude/process-tree.js';
 import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../../machines/claude/types.js';
@@ -93,6 +93,14 @@ function contractSuite(): void {
       if (isAlive(pid, startTime)) process.kill(pid, 'SIGKILL');
     }
     rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('takes exactly the --permission-mode choices that `sprint-runner serve --permission-mode` accepts', () => {
+    const help = spawnSync(CLAUDE_BIN, ['--help'], { env: { PATH: process.env['PATH'], HOME: home, DISABLE_AUTOUPDATER: '1' }, encoding: 'utf8' });
+    const line = /--permission-mode <mode>[\s\S]*?\(choices: ([^)]*)\)/.exec(help.stdout)?.[1];
+    expect(line, help.stdout).toBeDefined();
+    const choices = [...line!.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    expect(choices).toEqual([...PERMISSION_MODES]);
   });
 
   /** The environment a CI machine needs for the real CLI: throwaway HOME, the mock as API, nothing else reachable. */
