@@ -4,9 +4,11 @@
 import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeNotices } from './notices.mjs';
 
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-await build({
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const result = await build({
   entryPoints: [cli],
   outfile: cli,
   allowOverwrite: true,
@@ -17,6 +19,13 @@ await build({
   // ws's optional native helpers are looked up at run time and may be absent
   external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
   // the CommonJS packages inside the bundle (ws, better-sqlite3's loader) call require
-  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+  // (readable, not minified: a user's bug report then quotes a stack trace we can follow)
+  banner: {
+    js: "/*! sprint-runner: bundled third-party code and its licences are listed in THIRD-PARTY-NOTICES.md beside this file */\nimport { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+  },
+  // the metafile lists what went in, for the notices; its paths are relative to this folder
+  metafile: true,
+  absWorkingDir: root,
   logLevel: 'warning',
 });
+writeNotices(result.metafile, root, path.join(root, 'dist', 'THIRD-PARTY-NOTICES.md'), 'The sprint-runner command (dist/cli.js)');
