@@ -1,5 +1,5 @@
 // The system's process table behind one interface: Linux /proc where it can be read, `ps` (macOS, BSD, Linux) elsewhere.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Forces a backend: `proc` or `ps`. Unset: /proc where it can be read, else ps. */
@@ -44,6 +44,8 @@ export interface ProcessTable {
   /** one process, or null when no process has this pid; throws ProcessTableError when the table cannot be read */
   get(pid: number): ProcessEntry | null;
   snapshot(): ProcessSnapshot;
+  /** snapshot() without blocking the event loop while `ps` runs; what polling and killTree use */
+  snapshotAsync(): Promise<ProcessSnapshot>;
 }
 
 /** Which backend wrote a stored start time (see ProcessEntry.startTime). */
@@ -144,12 +146,9 @@ export function procTable(root = '/proc'): ProcessTable {
     }
     return children;
   };
-  return {
-    kind: 'proc',
-    list,
-    get,
-    snapshot: () => (childrenFiles ? { get, children: childrenOf, all: list } : snapshotOf(list())),
-  };
+  const snapshot = (): ProcessSnapshot => (childrenFiles ? { get, children: childrenOf, all: list } : snapshotOf(list()));
+  // /proc reads are a few microseconds each: nothing to gain from going async
+  return { kind: 'proc', list, get, snapshot, snapshotAsync: async () => snapshot() };
 }
 
 // ---------------------------------------------------------------------------------------------- ps
@@ -181,30 +180,56 @@ export function parsePsLine(line: string): ProcessEntry | null {
   return { pid, ppid, pgid, sid: null, zombie: stat.startsWith('Z'), startTime };
 }
 
+interface PsRun {
+  error: Error | undefined;
+  status: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
 export function psTable(bin = 'ps'): ProcessTable {
-  const run = (select: string[]): { lines: string[]; found: boolean } => {
-    const result = spawnSync(bin, [...select, ...PS_COLUMNS], {
-      encoding: 'utf8',
-      env: { ...process.env, ...PS_ENV },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    if (result.error) throw new ProcessTableError(`cannot run \`${bin}\`: ${result.error.message}`, { cause: result.error });
-    const lines = result.stdout.split('\n').filter((l) => l.trim() !== '');
+  const options = { encoding: 'utf8' as const, env: { ...process.env, ...PS_ENV }, maxBuffer: 64 * 1024 * 1024 };
+  const lines = (run: PsRun): string[] => {
+    if (run.error) throw new ProcessTableError(`cannot run \`${bin}\`: ${run.error.message}`, { cause: run.error });
+    const out = run.stdout.split('\n').filter((l) => l.trim() !== '');
     // `ps -p <pid>` exits 1 with no output at all when there is no such process (procps and BSD)
-    if (result.status !== 0 && !(lines.length === 0 && result.stderr.trim() === '' && result.status === 1)) {
-      throw new ProcessTableError(`\`${bin}\` failed (${result.signal ?? `exit ${result.status}`}): ${result.stderr.trim()}`);
+    if (run.status !== 0 && !(out.length === 0 && run.stderr.trim() === '' && run.status === 1)) {
+      throw new ProcessTableError(`\`${bin}\` failed (${run.signal ?? `exit ${run.status}`}): ${run.stderr.trim()}`);
     }
-    return { lines, found: lines.length > 0 };
+    return out;
   };
+  const runSync = (select: string[]): string[] => {
+    const result = spawnSync(bin, [...select, ...PS_COLUMNS], options);
+    return lines({ error: result.error, status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' });
+  };
+  const runAsync = (select: string[]): Promise<string[]> =>
+    new Promise((resolve, reject) => {
+      execFile(bin, [...select, ...PS_COLUMNS], options, (error, stdout, stderr) => {
+        // a non-zero exit is an ExecFileException with a numeric code; anything else could not run ps at all
+        const exit = error && typeof error.code === 'number' ? error.code : null;
+        const run: PsRun = {
+          error: error && exit === null && !error.signal ? error : undefined,
+          status: error ? exit : 0,
+          signal: error?.signal ?? null,
+          stdout,
+          stderr,
+        };
+        try {
+          resolve(lines(run));
+        } catch (failure) {
+          reject(failure as Error);
+        }
+      });
+    });
   const parse = (line: string): ProcessEntry => {
     const entry = parsePsLine(line);
     if (entry === null) throw new ProcessTableError(`cannot parse this line of \`${bin}\`: ${JSON.stringify(line)}`);
     return entry;
   };
-  const list = (): ProcessEntry[] => {
-    const { lines } = run(['-A']);
+  const table = (out: string[]): ProcessEntry[] => {
     const entries: ProcessEntry[] = [];
-    for (const line of lines) {
+    for (const line of out) {
       const entry = parsePsLine(line);
       // a line we cannot read is an error unless it is a zombie (gone anyway, and some ps print no start for one)
       if (entry) entries.push(entry);
@@ -215,13 +240,18 @@ export function psTable(bin = 'ps'): ProcessTable {
     }
     return entries;
   };
+  const list = (): ProcessEntry[] => table(runSync(['-A']));
   const get = (pid: number): ProcessEntry | null => {
     if (!validPid(pid)) return null;
-    const { lines } = run(['-p', String(pid)]);
-    const entry = lines.map(parse).find((e) => e.pid === pid);
-    return entry ?? null;
+    return runSync(['-p', String(pid)]).map(parse).find((e) => e.pid === pid) ?? null;
   };
-  return { kind: 'ps', list, get, snapshot: () => snapshotOf(list()) };
+  return {
+    kind: 'ps',
+    list,
+    get,
+    snapshot: () => snapshotOf(list()),
+    snapshotAsync: async () => snapshotOf(table(await runAsync(['-A']))),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------- choice

@@ -61,10 +61,13 @@ export class ProcessTreeTracker {
     for (const [pid, startTime] of initial) this.remember(pid, startTime);
     if (rootPid !== null) {
       // never throws: a tracker is made right after a spawn, and killTree reads the root again anyway
-      this.tolerant(() => {
+      try {
         const rootStart = readProcessStartTime(rootPid, this.table);
         if (rootStart !== null) this.remember(rootPid, rootStart);
-      });
+      } catch (error) {
+        if (!(error instanceof ProcessTableError)) throw error;
+        this.lastError = error;
+      }
     }
   }
 
@@ -75,19 +78,41 @@ export class ProcessTreeTracker {
   /**
    * Adds the current descendants of every known process still alive and forgets the dead. Walking from
    * each survivor is what finds children of shells that were re-parented away from the root. Made to be
-   * polled: a read of the table that fails is kept in lastError and retried at the next call.
+   * polled without blocking (ps runs asynchronously) and never rejects: a read of the table that fails is
+   * kept in lastError and retried at the next call. Resolves whether the table could be read.
    */
-  scan(): boolean {
-    return this.tolerant(() => this.scanIn(this.table.snapshot()));
+  scan(): Promise<boolean> {
+    // one read at a time: polls that come while `ps` still runs share its answer
+    this.scanning ??= this.scanOnce().finally(() => {
+      this.scanning = null;
+    });
+    return this.scanning;
   }
 
-  /** scan() over one view of the table; throws ProcessTableError. */
-  scanIn(view: ProcessSnapshot): void {
+  private scanning: Promise<boolean> | null = null;
+
+  private async scanOnce(): Promise<boolean> {
+    // only what was known before the table was read may be forgotten by it: a process added meanwhile
+    // (e.g. by killTree's own scans) is missing from this older view without being gone
+    const before = new Set(this.known.keys());
+    try {
+      this.scanIn(await this.table.snapshotAsync(), before);
+      this.lastError = null;
+      return true;
+    } catch (error) {
+      // polls are not awaited: whatever went wrong is kept, never thrown into the void
+      this.lastError = error instanceof ProcessTableError ? error : new ProcessTableError(String(error), { cause: error });
+      return false;
+    }
+  }
+
+  /** scan() over one view of the table; `forgettable` limits which dead pids are dropped. */
+  scanIn(view: ProcessSnapshot, forgettable?: ReadonlySet<number>): void {
     const walked = new Set<number>();
     for (const [pid, startTime] of [...this.known]) {
       if (walked.has(pid)) continue;
       if (!running(view.get(pid), startTime)) {
-        this.known.delete(pid);
+        if (forgettable === undefined || forgettable.has(pid)) this.known.delete(pid);
         continue;
       }
       for (const child of listDescendants(pid, view)) {
@@ -125,18 +150,6 @@ export class ProcessTreeTracker {
   /** The known processes alive now (same pid and start time). Throws ProcessTableError. */
   alive(view: ProcessSnapshot = this.table.snapshot()): Array<[number, number]> {
     return [...this.known].filter(([pid, startTime]) => running(view.get(pid), startTime));
-  }
-
-  private tolerant(read: () => void): boolean {
-    try {
-      read();
-      this.lastError = null;
-      return true;
-    } catch (error) {
-      if (!(error instanceof ProcessTableError)) throw error;
-      this.lastError = error;
-      return false;
-    }
   }
 
   /** Tracks one more process (never this one, nor PID 1 or 0). */
@@ -203,7 +216,8 @@ export interface RecordedProcess {
  */
 export async function endRecordedProcesses(recorded: readonly RecordedProcess[], opts: Omit<KillTreeOptions, 'known'> = {}): Promise<number[]> {
   const table = opts.table ?? processTable();
-  const alive = recorded.filter((proc) => isAlive(proc.pid, proc.startTime, table));
+  const view = await table.snapshotAsync();
+  const alive = recorded.filter((proc) => running(view.get(proc.pid), proc.startTime));
   if (alive.length > 0) await killProcesses(alive.map((proc) => [proc.pid, proc.startTime] as const), { ...opts, table });
   return alive.map((proc) => proc.pid);
 }
@@ -211,10 +225,11 @@ export async function endRecordedProcesses(recorded: readonly RecordedProcess[],
 async function escalate(tracker: ProcessTreeTracker, rootPid: number | null, opts: KillTreeOptions): Promise<boolean> {
   const table = tracker.table;
   const pollMs = opts.pollMs ?? (table.kind === 'ps' ? 100 : 50);
-  const ownGroup = table.get(process.pid)?.pgid ?? null;
+  let view = await table.snapshotAsync();
+  const ownGroup = view.get(process.pid)?.pgid ?? null;
   if (rootPid !== null) {
     // the root is read here, not in the tracker's constructor, so an unreadable table rejects
-    const root = table.get(rootPid);
+    const root = view.get(rootPid);
     if (root !== null && !root.zombie) tracker.add(rootPid, root.startTime);
   }
   const steps: Array<[NodeJS.Signals, number]> = [
@@ -223,7 +238,6 @@ async function escalate(tracker: ProcessTreeTracker, rootPid: number | null, opt
     ['SIGKILL', opts.killMs ?? 2000],
   ];
   for (const [signal, waitMs] of steps) {
-    let view = table.snapshot();
     tracker.scanIn(view);
     const alive = tracker.alive(view);
     if (alive.length === 0) return true;
@@ -239,10 +253,10 @@ async function escalate(tracker: ProcessTreeTracker, rootPid: number | null, opt
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
       await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));
-      view = table.snapshot();
+      view = await table.snapshotAsync();
       tracker.scanIn(view);
       if (tracker.alive(view).length === 0) return true;
     }
   }
-  return tracker.alive().length === 0;
+  return tracker.alive(await table.snapshotAsync()).length === 0;
 }

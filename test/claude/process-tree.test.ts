@@ -186,7 +186,7 @@ describe('with the ps backend (as on macOS)', () => {
     started.push(middle, grandchild);
     // the tracker sees it under its parent while the tree is whole, as the periodic scans do
     const tracker = new ProcessTreeTracker(root.pid!, [], table);
-    expect(tracker.scan()).toBe(true);
+    expect(await tracker.scan()).toBe(true);
     const grandchildStart = tracker.startTimeOf(grandchild)!;
     expect(grandchildStart).toBe(table.get(grandchild)!.startTime);
     // its parent dies: it is re-parented away from the tree, and it is in a session and group of its own
