@@ -321,8 +321,7 @@ class ClaudeRun {
     if (this.tracker) {
       // the CLI is gone, but shells its Bash tool started may still run under PID 1
       try {
-        this.tracker.scanSessionAndGroup();
-        const leftovers = this.tracker.alive();
+        const leftovers = await this.tracker.leftovers();
         if (leftovers.length > 0) await killProcesses(leftovers);
       } catch (error) {
         this.warn(`could not check for processes claude left behind: ${(error as Error).message}`);

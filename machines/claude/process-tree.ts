@@ -125,16 +125,20 @@ export class ProcessTreeTracker {
   }
 
   /**
-   * Adds processes still in the root's session (where the table shows sessions) or process group. Valid
-   * even after the root was reaped: the kernel does not hand out a pid while a group or session of that id
-   * exists. Throws ProcessTableError.
+   * After the root exited: adds the processes still in its session (where the table shows sessions) or
+   * process group, and returns every known process still alive, from one read of the table. Valid even
+   * after the root was reaped: the kernel does not hand out a pid while a group or session of that id
+   * exists. Rejects with ProcessTableError.
    */
-  scanSessionAndGroup(): void {
-    if (this.rootPid === null) return;
-    for (const entry of this.table.list()) {
-      if (entry.zombie) continue;
-      if (entry.sid === this.rootPid || entry.pgid === this.rootPid) this.remember(entry.pid, entry.startTime);
+  async leftovers(): Promise<Array<[number, number]>> {
+    const view = await this.table.snapshotAsync();
+    if (this.rootPid !== null) {
+      for (const entry of view.all()) {
+        if (entry.zombie) continue;
+        if (entry.sid === this.rootPid || entry.pgid === this.rootPid) this.remember(entry.pid, entry.startTime);
+      }
     }
+    return this.alive(view);
   }
 
   /** The start time a known process was remembered with. */
