@@ -290,7 +290,7 @@ export async function migrateToLatest(
 
 export interface OwnerIdentity {
   pid: number;
-  /** /proc start time in clock ticks: tells this process apart from a later one that reuses the pid */
+  /** start time in the process table's unit (see ProcessEntry): tells this process apart from a later one that reuses the pid */
   startTime: number;
   hostname: string;
 }
@@ -299,7 +299,7 @@ export interface OwnerRecord extends OwnerIdentity {
   acquiredAt: string;
 }
 
-/** Who this process is, for the owner row. The start time is 0 where /proc cannot be read. */
+/** Who this process is, for the owner row. Throws ProcessTableError when the process table cannot be read. */
 export function currentOwnerIdentity(): OwnerIdentity {
   return { pid: process.pid, startTime: readProcessStartTime(process.pid) ?? 0, hostname: hostname() };
 }

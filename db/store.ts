@@ -1,5 +1,4 @@
 // The RunStore over SQLite: each transition's events, the rows they imply and the snapshot, in one transaction.
-import { killProcesses, isAlive } from '../machines/claude/process-tree.js';
 import type { CommandOutcome } from '../machines/claude/types.js';
 import { MACHINE_VERSION, type ResumableBatch, type RunStore, type StoredRunnerEvent } from '../machines/persistence.js';
 import type { CommandProgress, WorkflowEmitted } from '../machines/types.js';
@@ -14,6 +13,7 @@ import {
   insertCommand,
   insertEvent,
   liveProcesses,
+  type LiveProcess,
   loadSnapshot,
   markProcessesEnded,
   markRunningCommandsInterrupted,
@@ -92,8 +92,14 @@ export interface RecoveryReport {
 type EventInput = { type: string; ts: number; payload: unknown };
 
 export interface SqliteRunStore extends RunStore {
-  /** after a crash: marks the batch interrupted and ends the children it left, checking PID start times */
-  recover(): Promise<RecoveryReport>;
+  /**
+   * After a crash: the processes the dead run recorded and never saw end (pid and start time). The caller
+   * ends those still running with the same start time through the process layer (db does not signal
+   * processes), then calls recover().
+   */
+  leftoverProcesses(): LiveProcess[];
+  /** Marks the leftover processes ended and the dead run's batch interrupted; `killed` (the pids the caller found alive and ended) goes into the report and the event. */
+  recover(killed: readonly number[]): RecoveryReport;
 }
 
 export function createSqliteStore(db: SprintDb): SqliteRunStore {
@@ -257,15 +263,12 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         snapshot: JSON.parse(saved.snapshot) as unknown,
       };
     },
-    async recover() {
-      const report: RecoveryReport = { interruptedBatch: null, killed: [] };
+    leftoverProcesses() {
+      return liveProcesses(db);
+    },
+    recover(killed) {
+      const report: RecoveryReport = { interruptedBatch: null, killed: [...killed] };
       const processes = liveProcesses(db);
-      const alive = processes.filter((proc) => isAlive(proc.pid, proc.startTime));
-      if (alive.length > 0) {
-        // only PIDs whose start time still matches: a reused PID belongs to someone else
-        await killProcesses(alive.map((proc) => [proc.pid, proc.startTime] as const));
-        report.killed = alive.map((proc) => proc.pid);
-      }
       const now = Date.now();
       db.sqlite.transaction(() => {
         markProcessesEnded(db, processes.map((proc) => proc.id));

@@ -5,6 +5,7 @@ import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintD
 import { importLegacyCsv } from '../db/legacy-csv.js';
 import { createSqliteStore, type RecoveryReport } from '../db/store.js';
 import { claudeNotFoundMessage, findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
+import { endRecordedProcesses } from '../machines/claude/process-tree.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
 import { createRunnerService } from './runner-service.js';
@@ -66,7 +67,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     cleanup.push(() => void releaseOwner(db));
     if (existsSync(layout.legacyCsv)) await importLegacyCsv(db, layout.legacyCsv);
     const store = createSqliteStore(db);
-    const recovery = await store.recover();
+    // crash recovery: the process layer ends what the dead run left (start times checked), then the store records it
+    const recovery = store.recover(await endRecordedProcesses(store.leftoverProcesses()));
     const runner = createSprintRunner({
       projectRoot: layout.root,
       claudeBin,

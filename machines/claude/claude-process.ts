@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
 import { parseLogScriptCall } from './log-script.js';
-import { killProcesses, killTree, ProcessTreeTracker, readProcessStartTime } from './process-tree.js';
+import { killProcesses, killTree, ProcessTreeTracker } from './process-tree.js';
 import { parseStreamLine } from './stream-json.js';
 import type {
   ClaudeProcessHandle,
@@ -149,7 +149,10 @@ class ClaudeRun {
 
   private onSpawned(): void {
     if (this.pid === null) return;
-    this.send({ type: 'spawned', pid: this.pid, startTime: readProcessStartTime(this.pid) ?? 0, argv: [this.opts.bin, ...this.argv] });
+    // the tracker read the start time right after the spawn; 0 (never matches) when the table could not be read
+    const startTime = this.tracker?.startTimeOf(this.pid) ?? 0;
+    this.send({ type: 'spawned', pid: this.pid, startTime, argv: [this.opts.bin, ...this.argv] });
+    if (this.tracker?.lastError) this.warn(`cannot read the process table: ${this.tracker.lastError.message}`);
     if (this.opts.idleTimeoutMs) {
       const idleMs = this.opts.idleTimeoutMs;
       this.idleTimer = setTimeout(() => this.force('watchdog-idle', `no output for ${idleMs} ms`), idleMs);
@@ -290,10 +293,21 @@ class ClaudeRun {
   private endTree(): Promise<unknown> {
     if (this.killing) return this.killing;
     if (this.pid === null || this.exited) return Promise.resolve();
-    this.killing = killTree(this.pid, { known: this.tracker?.snapshot() ?? [] }).then(() => {
-      // a process that survives SIGKILL (uninterruptible sleep) must not keep the outcome from being reported
-      if (!this.finalizing) this.timers.push(setTimeout(() => void this.finalize(true), EXIT_AFTER_KILL_MS));
-    });
+    const pid = this.pid;
+    this.killing = killTree(pid, { known: this.tracker?.snapshot() ?? [] })
+      .catch((error: unknown) => {
+        // the table could not be read: say so, and still end the CLI's own group (unreaped, so it is ours)
+        this.warn(`could not end the claude process tree: ${(error as Error).message}`);
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      })
+      .then(() => {
+        // a process that survives SIGKILL (uninterruptible sleep) must not keep the outcome from being reported
+        if (!this.finalizing) this.timers.push(setTimeout(() => void this.finalize(true), EXIT_AFTER_KILL_MS));
+      });
     return this.killing;
   }
 
@@ -306,9 +320,12 @@ class ClaudeRun {
 
     if (this.tracker) {
       // the CLI is gone, but shells its Bash tool started may still run under PID 1
-      this.tracker.scanSessionAndGroup();
-      const leftovers = this.tracker.alive();
-      if (leftovers.length > 0) await killProcesses(leftovers);
+      try {
+        const leftovers = await this.tracker.leftovers();
+        if (leftovers.length > 0) await killProcesses(leftovers);
+      } catch (error) {
+        this.warn(`could not check for processes claude left behind: ${(error as Error).message}`);
+      }
     }
     if (this.child && !this.closed && !this.spawnError) {
       await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
-// Checks /proc parsing and that killTree ends whole trees, including re-parented and signal-ignoring members.
+// Checks /proc parsing and that killTree ends whole trees, including re-parented and signal-ignoring members,
+// over the process table chosen for this run (SPRINT_RUNNER_PROCESS_TABLE=ps runs it all over `ps`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,10 +10,10 @@ import {
   isAlive,
   killTree,
   listDescendants,
-  parseStatLine,
   ProcessTreeTracker,
   readProcessStartTime,
 } from '../../machines/claude/process-tree.js';
+import { parseStatLine, psTable } from '../../machines/claude/process-table.js';
 import { waitFor } from '../support/wait.js';
 
 const TREE_SCRIPT = fileURLToPath(new URL('./bin/tree.mjs', import.meta.url));
@@ -80,7 +81,7 @@ describe('parseStatLine', () => {
   });
 });
 
-describe('reading /proc', () => {
+describe('reading the process table', () => {
   it('reads the start time of a process whose name has spaces and parentheses', async () => {
     const link = join(dir, 'sl) e (ep');
     symlinkSync('/bin/sleep', link);
@@ -169,5 +170,34 @@ describe('killTree', () => {
     expect(await killTree(2 ** 30, { known: [[sleeper.pid!, realStart - 1]], intMs: 100, termMs: 100, killMs: 100 })).toBe(true);
     expect(isAlive(sleeper.pid!, realStart)).toBe(true);
     sleeper.kill('SIGKILL');
+  });
+});
+
+describe('with the ps backend (as on macOS)', () => {
+  it('a grandchild that left for its own session and was re-parented is still found and ended', async () => {
+    const table = psTable();
+    const pidFile = join(dir, 'pids');
+    const root = startTree('root', pidFile);
+    const roles = await waitFor(() => {
+      const r = readRoles(pidFile);
+      return r.size === 3 ? r : null;
+    });
+    const [middle, grandchild] = [roles.get('middle')!, roles.get('deaf-to-sigint')!];
+    started.push(middle, grandchild);
+    // the tracker sees it under its parent while the tree is whole, as the periodic scans do
+    const tracker = new ProcessTreeTracker(root.pid!, [], table);
+    expect(await tracker.scan()).toBe(true);
+    const grandchildStart = tracker.startTimeOf(grandchild)!;
+    expect(grandchildStart).toBe(table.get(grandchild)!.startTime);
+    // its parent dies: it is re-parented away from the tree, and it is in a session and group of its own
+    process.kill(middle, 'SIGKILL');
+    await waitFor(() => table.get(grandchild)!.ppid !== middle, 'the grandchild to be re-parented');
+    expect(listDescendants(root.pid!, table.snapshot())).not.toContain(grandchild);
+    expect(table.get(grandchild)!.pgid).toBe(grandchild);
+    expect(readFileSync(`/proc/${grandchild}/stat`, 'utf8').split(') ')[1]!.split(' ')[3]).toBe(String(grandchild)); // sid
+
+    expect(await killTree(root.pid!, { known: tracker.snapshot(), table, intMs: 300, termMs: 1000, killMs: 1000 })).toBe(true);
+    expect(isAlive(grandchild, grandchildStart, table)).toBe(false);
+    expect(isAlive(root.pid!, undefined, table)).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claudeArgs, PERMISSION_MODES } from '../../machines/actors/claude-command.js';
 import { CLAUDE_BASE_ARGS, runClaudeProcess } from '../../machines/claude/claude-process.js';
-import { isAlive, listDescendants, readProcStat, readProcessStartTime } from '../../machines/claude/process-tree.js';
+import { isAlive, listDescendants, readProcess, readProcessStartTime } from '../../machines/claude/process-tree.js';
 import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../../machines/claude/types.js';
 import type { CommandSpec } from '../../machines/types.js';
 import { waitFor } from '../support/wait.js';
@@ -322,11 +322,11 @@ function contractSuite(): void {
       60_000,
     );
     const sleepStart = readProcessStartTime(sleepPid)!;
-    const shellPid = readProcStat(sleepPid)!.ppid;
+    const shellPid = readProcess(sleepPid)!.ppid;
     const shellStart = readProcessStartTime(shellPid)!;
     leftovers.push([sleepPid, sleepStart], [shellPid, shellStart]);
-    const sleepStat = readProcStat(sleepPid)!;
-    console.info(`[contract] cli ${pid} (sid ${readProcStat(pid)?.sid}), shell ${shellPid}, sleep ${sleepPid} (pgid ${sleepStat.pgid}, sid ${sleepStat.sid})`);
+    const sleepStat = readProcess(sleepPid)!;
+    console.info(`[contract] cli ${pid} (sid ${readProcess(pid)?.sid}), shell ${shellPid}, sleep ${sleepPid} (pgid ${sleepStat.pgid}, sid ${sleepStat.sid})`);
 
     const stopBegan = Date.now();
     await handle.stop();
@@ -354,7 +354,7 @@ function contractSuite(): void {
     const sleepStart = readProcessStartTime(sleepPid)!;
     leftovers.push([sleepPid, sleepStart]);
     // the shell runs in a session of its own: only the tracker's scans (every treePollMs) know it belongs to us
-    expect(readProcStat(sleepPid)!.sid).not.toBe(pid);
+    expect(readProcess(sleepPid)!.sid).not.toBe(pid);
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     process.kill(pid, 'SIGKILL');

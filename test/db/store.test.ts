@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../db/store.js';
-import { isAlive, readProcessStartTime } from '../../machines/claude/process-tree.js';
+import { endRecordedProcesses, isAlive, readProcessStartTime } from '../../machines/claude/process-tree.js';
 import { createSprintRunner, type RunnerEvent } from '../../machines/runner.js';
 import { insertBatch, insertCommand, recordProcess } from '../../db/writes.js';
 import { eventsAfter, listCommands, latestBatch } from '../../db/reads.js';
@@ -98,8 +98,12 @@ describe('SQLite store', () => {
     // same PID number reused by someone else: the start time does not match, so it must be left alone
     recordProcess(db, { commandId, pid: stranger.pid!, startTime: 1, role: 'root' });
 
-    const report = await createSqliteStore(db).recover();
+    const store = createSqliteStore(db);
+    expect(store.leftoverProcesses().map((proc) => [proc.pid, proc.startTime])).toEqual([[ours.pid, ourStart], [stranger.pid, 1]]);
+    // db only reports what the dead run recorded; the process layer ends them, as server start-up does
+    const report = store.recover(await endRecordedProcesses(store.leftoverProcesses()));
     expect(report).toEqual({ interruptedBatch: batchId, killed: [ours.pid] });
+    expect(store.leftoverProcesses()).toEqual([]);
     expect(isAlive(ours.pid!)).toBe(false);
     expect(isAlive(stranger.pid!)).toBe(true);
     expect(await latestBatch(db)).toMatchObject({ status: 'interrupted' });
