@@ -48,7 +48,8 @@ export function parseCodeReview(text: string): CodeReviewReport {
   const rated = issues.map((d) => d.split(' ', 1)[0] as string).filter((s): s is Severity => s !== UNRATED);
 
   const markersFound = m.severityMarkers.length > 0 || m.countLines.length > 0 || m.severityLines !== null || m.zeroMarker;
-  const basis: VerdictBasis = markersFound ? 'markers' : rated.length > 0 ? 'issues' : m.approval ? 'approval' : 'none';
+  const statedAny = totalOf(m.stated) > 0;
+  const basis: VerdictBasis = markersFound ? 'markers' : rated.length > 0 || statedAny ? 'issues' : m.approval ? 'approval' : 'none';
   const allCounts = [...m.countLines, ...(m.severityLines ? [m.severityLines] : [])];
   const anyNonZero = allCounts.some((c) => totalOf(c) > 0);
   const countLine = m.countLines[m.countLines.length - 1] ?? m.severityLines;
@@ -60,10 +61,10 @@ export function parseCodeReview(text: string): CodeReviewReport {
   let highest: Severity | null = null;
   if (basis !== 'none' && !zeroIssues) {
     // Issue tags decide only without markers: the markers are the reviewer's verdict.
-    highest = mostSevere([...m.severityMarkers, ...allCounts.flatMap(nonZeroSeverities), ...(basis === 'issues' ? rated : [])]);
+    highest = mostSevere([...m.severityMarkers, ...allCounts.flatMap(nonZeroSeverities), ...(basis === 'issues' ? [...rated, ...nonZeroSeverities(m.stated)] : [])]);
   }
   let counts: SeverityCounts | null = countLine;
-  if (counts === null && rated.length > 0 && !zeroIssues) {
+  if (counts === null && (rated.length > 0 || statedAny) && !zeroIssues) {
     counts = zeroCounts();
     for (const s of rated) counts[countKey(s)]++;
     // `2 MEDIUM issues found` counts what the list may show only in part

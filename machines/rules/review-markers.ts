@@ -1,6 +1,6 @@
 // Reading a code review's verdict markers: highest severity, counts lines in the shapes real reviewers write, zero and approval statements.
 // The accepted shapes are listed in docs/error-pattern.md §1; keep the two in step.
-import { MD, SEV, countKey, stripDecoration, toSeverity, zeroCounts, type Severity, type SeverityCounts } from './review-text.js';
+import { MD, SEV, countKey, stripDecoration, toSeverity, totalOf, zeroCounts, type Severity, type SeverityCounts } from './review-text.js';
 
 export interface MarkerReading {
   /** every `HIGHEST SEVERITY: <S>` */
@@ -43,6 +43,7 @@ const APPROVED_FIELD = /\b(?:status|result|outcome|verdict|decision)[\s*_`]*:[\s
 /** Reads every marker of the text's lines. Never throws. */
 export function readMarkers(lines: readonly string[]): MarkerReading {
   const reading: MarkerReading = { severityMarkers: [], countLines: [], severityLines: null, stated: zeroCounts(), zeroMarker: false, approval: false };
+  const severitiesStated = new Set<Severity>();
   for (const line of lines) {
     for (const m of line.matchAll(HIGHEST_MARKER)) reading.severityMarkers.push(toSeverity(m[1]));
     const counts = readCountsLine(line);
@@ -52,6 +53,7 @@ export function readMarkers(lines: readonly string[]): MarkerReading {
     if (single) {
       reading.severityLines ??= zeroCounts();
       reading.severityLines[countKey(single.severity)] = single.count;
+      severitiesStated.add(single.severity);
     }
     for (const m of line.matchAll(STATEMENT)) {
       const key = countKey(toSeverity(m[2]));
@@ -60,6 +62,8 @@ export function readMarkers(lines: readonly string[]): MarkerReading {
     if (!reading.zeroMarker && isZeroStatement(line)) reading.zeroMarker = true;
     if (!reading.approval && (APPROVED_UPPER.test(line) || APPROVED_FIELD.test(line))) reading.approval = true;
   }
+  // `Critical issues: none` alone says nothing of the other severities: no verdict from one zero line
+  if (reading.severityLines !== null && severitiesStated.size < 2 && totalOf(reading.severityLines) === 0) reading.severityLines = null;
   return reading;
 }
 
