@@ -74,7 +74,8 @@ export function parseCodeReview(text: string): CodeReviewReport {
   return { ...report, pattern: formatPattern(report) };
 }
 
-function formatPattern(r: Omit<CodeReviewReport, 'pattern'>): string {
+/** The error pattern of a report: its header line, then one `- <descriptor>` line per issue. */
+export function formatPattern(r: Omit<CodeReviewReport, 'pattern'>): string {
   const counted = r.counts
     ? `${r.counts.critical} CRITICAL, ${r.counts.high} HIGH, ${r.counts.medium} MEDIUM, ${r.counts.low} LOW`
     : 'not counted';

@@ -219,7 +219,12 @@ export function extractIssues(lines: readonly string[]): string[] {
     const text = normaliseIssueText(issue.text);
     if (text !== '') descriptors.add(`${issue.severity ?? UNRATED} ${text}`);
   }
-  return [...descriptors].sort(compareDescriptors);
+  return sortDescriptors(descriptors);
+}
+
+/** Distinct descriptors, CRITICAL first (UNRATED last), then by text. */
+export function sortDescriptors(descriptors: Iterable<string>): string[] {
+  return [...new Set(descriptors)].sort(compareDescriptors);
 }
 
 function headingText(line: string): string | null {
