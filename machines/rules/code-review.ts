@@ -107,7 +107,8 @@ export function patternsSimilar(a: string, b: string): boolean {
 
 export type ReviewLoopDecision =
   | { action: 'blocked'; reason: 'repeated-error-pattern' | 'hard-limit' }
-  | { action: 'done'; reason: 'zero-issues' | 'non-critical-remaining' }
+  /** `reviewer-set-done`: the reviewer set the story `done` in sprint-status itself (spec Step 4.2), whatever the text said */
+  | { action: 'done'; reason: 'zero-issues' | 'non-critical-remaining' | 'reviewer-set-done' }
   | { action: 'retry'; nextAttempt: number };
 
 /** The exit rules after a parsed attempt N, in the spec's order; the first that applies decides. */
@@ -131,4 +132,25 @@ export function decideReviewLoop(
 /** Null = the default model (attempt 1); `haiku` from attempt 2 on. */
 export function reviewModel(attempt: number): 'haiku' | null {
   return attempt >= 2 ? 'haiku' : null;
+}
+
+/** One line an operator reads to see why the loop did what it did after attempt N. */
+export function explainDecision(attempt: number, decision: ReviewLoopDecision, report: CodeReviewReport): string {
+  const verdict = !report.parsed ? 'no verdict (unparsed)' : report.zeroIssues ? 'zero issues' : `highest ${report.highest ?? 'not named'}`;
+  if (decision.action === 'retry') {
+    const why = report.hasCritical ? (report.parsed ? 'CRITICAL remains' : 'no verdict, may hold CRITICAL') : 'rule 3 needs attempt 3';
+    return `attempt ${attempt}: ${verdict}; ${why}: code-review-${decision.nextAttempt} next`;
+  }
+  switch (decision.reason) {
+    case 'repeated-error-pattern':
+      return `attempt ${attempt} similar to ${attempt - 1} and ${attempt - 2}: blocked (repeated error pattern)`;
+    case 'hard-limit':
+      return `attempt ${attempt}: ${verdict}; the hard limit of ${MAX_REVIEW_ATTEMPTS} attempts: blocked`;
+    case 'zero-issues':
+      return `attempt ${attempt}: zero issues: done`;
+    case 'non-critical-remaining':
+      return `attempt ${attempt}: ${verdict}, no CRITICAL after 3 attempts: done (non-critical issues may remain)`;
+    case 'reviewer-set-done':
+      return `attempt ${attempt}: the reviewer set the story done in sprint-status (${verdict}): done`;
+  }
 }

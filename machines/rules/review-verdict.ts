@@ -4,6 +4,7 @@ import { formatPattern, parseCodeReview, type CodeReviewReport } from './code-re
 import { listIssues, sortDescriptors, UNRATED } from './review-issues.js';
 import { parseCriticalIssues } from './markers.js';
 import { normaliseIssueText } from './review-similarity.js';
+import type { StoryRef } from '../types.js';
 import { SEVERITIES, countKey, mostSevere, nonZeroSeverities, splitLines, stripDecoration, totalOf, zeroCounts, type Severity, type SeverityCounts } from './review-text.js';
 
 /** The review kinds whose verdict is asked for in a machine-readable form. */
@@ -187,4 +188,46 @@ function clip(text: string): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `review:verdict` event: one review attempt's verdict, where it came from, and why it may be doubted. */
+export type ReviewVerdictPayload =
+  | {
+      kind: 'code-review';
+      story: StoryRef;
+      command: string;
+      runId: string;
+      attempt: number;
+      source: VerdictSource;
+      basis: CodeReviewReport['basis'];
+      highest: Severity | null;
+      counts: SeverityCounts | null;
+      zeroIssues: boolean;
+      hasCritical: boolean;
+      issues: VerdictIssue[];
+      /** the error pattern rule 1 compares */
+      pattern: string;
+      disagreement: string | null;
+    }
+  | {
+      kind: 'story-review' | 'tech-spec-review';
+      stories: StoryRef[];
+      command: string;
+      runId: string;
+      source: VerdictSource;
+      critical: boolean;
+      markerFound: boolean;
+      perStory: Record<string, number>;
+      disagreement: string | null;
+    };
+
+/** The `review:decision` event: what the code-review loop did after an attempt, and why, in one line. */
+export interface ReviewDecisionPayload {
+  story: StoryRef;
+  command: string;
+  runId: string;
+  attempt: number;
+  action: 'done' | 'blocked' | 'retry';
+  reason: string;
+  message: string;
 }
