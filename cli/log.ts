@@ -48,6 +48,13 @@ export function formatEvent(event: RunnerEvent): string | null {
     }
     case 'story:status':
       return `${at}  story ${event.payload.story.key} -> ${event.payload.status}${event.payload.reason ? ` (${event.payload.reason})` : ''}`;
+    case 'review:verdict': {
+      const p = event.payload;
+      if (p.kind !== 'code-review') return `${at}      ${p.command}: ${p.critical ? 'critical issues' : 'no critical issues'} (${p.source})`;
+      return `${at}      ${p.command} ${p.story.shortId}: ${p.zeroIssues ? 'zero issues' : (p.highest ?? 'no verdict')}, ${p.issues.length} issue(s) (${p.source})`;
+    }
+    case 'review:decision':
+      return `${at}  ${event.payload.story.shortId} ${event.payload.message}`;
     case 'warning':
       return `${at}  warning: ${event.payload.message}`;
     case 'error':

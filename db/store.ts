@@ -148,6 +148,10 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
       case 'command:progress':
         if (commandId !== null) applyProgress(commandId, e.payload, event, pairing);
         return commandId;
+      // a review's verdict and the loop's decision belong to the review run they are about (db/verdicts.ts)
+      case 'review:verdict':
+      case 'review:decision':
+        return commandId;
       case 'command:end': {
         if (commandId === null) return null;
         const p = e.payload;

@@ -2,7 +2,7 @@
 import { assign, enqueueActions, emit, sendParent, setup } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
 import { buildCommandSpec, childrenOf, commandRunInput } from './command-spec.js';
-import { parseCriticalIssues } from './rules/markers.js';
+import { storyReviewVerdict, type StoryReviewVerdict } from './rules/review-verdict.js';
 import type { CommandFailure, CommandSpec, ControlEvent, ControlMode, StoryRef, WorkflowEmitted } from './types.js';
 
 export type ReviewType = 'story-review' | 'tech-spec-review';
@@ -25,6 +25,8 @@ export type ReviewOutput =
 export interface ReviewContext extends ReviewInput {
   critical: boolean;
   markerFound: boolean;
+  /** review-1's verdict: structured or text, per story, and any disagreement between the two */
+  verdict: StoryReviewVerdict | null;
   failure: CommandFailure | null;
 }
 
@@ -47,9 +49,35 @@ export const reviewMachine = setup({
     forwardControl: enqueueActions(({ enqueue, event, self }) => {
       for (const child of childrenOf(self)) enqueue.sendTo(child, event);
     }),
-    assignVerdict: assign((_, params: { output: CommandRunOutput }) => {
-      const verdict = parseCriticalIssues(params.output.outcome.assistantText);
-      return { critical: verdict.critical, markerFound: verdict.markerFound };
+    assignVerdict: assign(({ context }, params: { output: CommandRunOutput }) => {
+      const { outcome } = params.output;
+      const verdict = storyReviewVerdict(outcome.assistantText, outcome.result?.structuredOutput, context.stories.map((s) => s.shortId));
+      return { critical: verdict.critical, markerFound: verdict.markerFound, verdict };
+    }),
+    emitVerdict: enqueueActions(({ context, enqueue }) => {
+      const verdict = context.verdict;
+      if (verdict === null) return;
+      const run = commandRunInput(context, { kind: context.reviewType, stories: context.stories, reviewAttempt: 1 });
+      enqueue.emit({
+        type: 'review:verdict',
+        payload: {
+          kind: context.reviewType,
+          stories: context.stories,
+          command: run.spec.command,
+          runId: run.runId,
+          source: verdict.source,
+          critical: verdict.critical,
+          markerFound: verdict.markerFound,
+          perStory: verdict.perStory,
+          disagreement: verdict.disagreement,
+        },
+      });
+      if (verdict.disagreement) {
+        enqueue.emit({
+          type: 'warning',
+          payload: { message: `${run.spec.command}: ${verdict.disagreement}; the structured verdict decides`, command: run.spec.command },
+        });
+      }
     }),
     assignFailure: assign({
       failure: ({ context }, params: { output: CommandRunOutput }) => ({
@@ -82,7 +110,7 @@ export const reviewMachine = setup({
 }).createMachine({
   id: 'review',
   description: 'Review-1 of the cycle\'s stories; critical issues fork one background chain that the main flow never waits for.',
-  context: ({ input }) => ({ ...input, critical: false, markerFound: false, failure: null }),
+  context: ({ input }) => ({ ...input, critical: false, markerFound: false, verdict: null, failure: null }),
   on: { CONTROL: { actions: ['assignControl', 'forwardControl'] } },
   initial: 'reviewing',
   states: {
@@ -103,7 +131,8 @@ export const reviewMachine = setup({
       },
     },
     deciding: {
-      description: 'Any CRITICAL ISSUES FOUND: n > 0, or no marker at all, is critical.',
+      description: 'Any CRITICAL ISSUES FOUND: n > 0 (or a structured count), or no marker at all, is critical.',
+      entry: 'emitVerdict',
       always: [
         { guard: 'markerMissing', target: 'forkingChain', actions: 'warnNoMarker' },
         { guard: 'critical', target: 'forkingChain' },

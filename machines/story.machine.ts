@@ -1,8 +1,9 @@
 // Step 4 for one story: dev-story unless already in review, then the code-review loop with its four exit rules.
 import { assign, enqueueActions, emit, fromPromise, setup } from 'xstate';
-import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
+import { commandRunMachine, type CommandRunInput, type CommandRunOutput } from './command.machine.js';
 import { childrenOf, commandRunInput } from './command-spec.js';
-import { decideReviewLoop, parseCodeReview, reviewModel, type CodeReviewReport } from './rules/code-review.js';
+import { decideReviewLoop, explainDecision, reviewModel, type CodeReviewReport } from './rules/code-review.js';
+import { codeReviewVerdict, type CodeReviewVerdict } from './rules/review-verdict.js';
 import type { SprintStatus } from './rules/sprint-status.js';
 import { errorMessage, type CommandFailure, type CommandSuccess, type ControlEvent, type ControlMode, type ReviewProgress, type StoryRef, type WorkflowEmitted } from './types.js';
 
@@ -33,12 +34,24 @@ export interface StoryContext extends StoryInput {
   /** status as re-read from sprint-status before deciding (never cached across steps) */
   fileStatus: string | null;
   report: CodeReviewReport | null;
+  /** where the last attempt's verdict came from (structured or text), its issue titles, any disagreement */
+  verdict: Omit<CodeReviewVerdict, 'report'> | null;
   decision: Decision | null;
   outcome: StoryOutcome | null;
   failure: CommandFailure | null;
   error: string | null;
   /** commands of this story that succeeded in this cycle, in order */
   successes: CommandSuccess[];
+}
+
+/** The code-review-N command of this attempt: the invoke and the verdict events name the same run. */
+function codeReviewRun(context: StoryContext): CommandRunInput {
+  return commandRunInput(context, {
+    kind: 'code-review',
+    stories: [context.story],
+    reviewAttempt: context.review.attempt,
+    model: reviewModel(context.review.attempt),
+  });
 }
 
 function failureOf(output: CommandRunOutput, command: string, story: StoryRef): CommandFailure {
@@ -73,6 +86,8 @@ export const storyMachine = setup({
     alreadyInReview: ({ context }) => context.fileStatus === 'review',
     commandOk: (_, params: { output: CommandRunOutput }) => params.output.type === 'ok',
     decisionIs: ({ context }, params: { action: Decision['action'] }) => context.decision?.action === params.action,
+    /** the file already says done: nothing to write, and the runner never writes over it */
+    reviewerSetDone: ({ context }) => context.decision?.action === 'done' && context.decision.reason === 'reviewer-set-done',
   },
   actions: {
     assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
@@ -88,12 +103,71 @@ export const storyMachine = setup({
     }),
     assignFailure: assign({ failure: (_, params: { failure: CommandFailure }) => params.failure }),
     assignError: assign({ error: (_, params: { error: string }) => params.error }),
-    assignReport: assign({ report: (_, params: { output: CommandRunOutput }) => parseCodeReview(params.output.outcome.assistantText) }),
+    assignVerdict: assign((_, params: { output: CommandRunOutput }) => {
+      const { report, ...verdict } = codeReviewVerdict(params.output.outcome.assistantText, params.output.outcome.result?.structuredOutput);
+      return { report, verdict };
+    }),
     decide: assign({
-      decision: ({ context }) => {
+      decision: ({ context }): Decision => {
         const report = context.report!;
+        // The reviewer may set the story done itself (its template says so for zero issues): that stands (spec Step 4.2).
+        if (context.fileStatus === 'done') return { action: 'done', reason: 'reviewer-set-done' };
         return decideReviewLoop(context.review.attempt, [...context.review.patterns, report.pattern], report);
       },
+    }),
+    emitVerdict: emit(({ context }) => {
+      const report = context.report!;
+      const run = codeReviewRun(context);
+      return {
+        type: 'review:verdict' as const,
+        payload: {
+          kind: 'code-review' as const,
+          story: context.story,
+          command: run.spec.command,
+          runId: run.runId,
+          attempt: context.review.attempt,
+          source: context.verdict?.source ?? 'text',
+          basis: report.basis,
+          highest: report.highest,
+          counts: report.counts,
+          zeroIssues: report.zeroIssues,
+          hasCritical: report.hasCritical,
+          issues: context.verdict?.issues ?? [],
+          pattern: report.pattern,
+          disagreement: context.verdict?.disagreement ?? null,
+        },
+      };
+    }),
+    emitDecision: emit(({ context }) => {
+      const decision = context.decision!;
+      const run = codeReviewRun(context);
+      return {
+        type: 'review:decision' as const,
+        payload: {
+          story: context.story,
+          command: run.spec.command,
+          runId: run.runId,
+          attempt: context.review.attempt,
+          action: decision.action,
+          reason: 'reason' in decision ? decision.reason : 'next-attempt',
+          message: explainDecision(context.review.attempt, decision, context.report!),
+        },
+      };
+    }),
+    warnVerdict: enqueueActions(({ context, enqueue }) => {
+      const command = `code-review-${context.review.attempt}`;
+      const disagreement = context.verdict?.disagreement;
+      if (disagreement) {
+        enqueue.emit({ type: 'warning', payload: { message: `${command} ${context.story.shortId}: ${disagreement}; the structured verdict decides`, story: context.story.shortId, command } });
+      }
+      const report = context.report;
+      if (context.fileStatus === 'done' && report && !report.zeroIssues) {
+        const read = report.parsed ? `reported ${report.highest ?? 'issues'}` : 'gave no verdict';
+        enqueue.emit({
+          type: 'warning',
+          payload: { message: `${command} ${context.story.shortId}: the reviewer set the story done in sprint-status but its review ${read}; done stands`, story: context.story.shortId, command },
+        });
+      }
     }),
     nextAttempt: assign({
       review: ({ context }) => ({
@@ -122,6 +196,7 @@ export const storyMachine = setup({
     ...input,
     fileStatus: null,
     report: null,
+    verdict: null,
     decision: null,
     outcome: null,
     failure: null,
@@ -169,20 +244,14 @@ export const storyMachine = setup({
       invoke: {
         id: 'codeReview',
         src: 'commandRun',
-        input: ({ context }) =>
-          commandRunInput(context, {
-            kind: 'code-review',
-            stories: [context.story],
-            reviewAttempt: context.review.attempt,
-            model: reviewModel(context.review.attempt),
-          }),
+        input: ({ context }) => codeReviewRun(context),
         onDone: [
           {
             guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) },
-            target: 'deciding',
+            target: 'rereadingStatus',
             actions: [
               { type: 'markSucceeded', params: ({ context }) => ({ command: `code-review-${context.review.attempt}` }) },
-              { type: 'assignReport', params: ({ event }) => ({ output: event.output }) },
+              { type: 'assignVerdict', params: ({ event }) => ({ output: event.output }) },
             ],
           },
           {
@@ -195,10 +264,20 @@ export const storyMachine = setup({
         ],
       },
     },
+    rereadingStatus: {
+      description: 'Re-reads sprint-status after the attempt: a reviewer that set the story done has decided.',
+      invoke: {
+        id: 'rereadStatus',
+        src: 'readSprintStatus',
+        onDone: { target: 'deciding', actions: { type: 'assignFileStatus', params: ({ event }) => ({ status: event.output }) } },
+        onError: { target: 'error', actions: { type: 'assignError', params: ({ event }) => ({ error: errorMessage(event.error) }) } },
+      },
+    },
     deciding: {
-      description: 'The loop exit rules in spec order: repeated pattern, zero issues, non-critical after 3, hard limit, else N+1.',
-      entry: 'decide',
+      description: 'A reviewer\'s own done stands; else the loop exit rules in spec order: repeated pattern, zero issues, non-critical after 3, hard limit, else N+1.',
+      entry: ['decide', 'emitVerdict', 'warnVerdict', 'emitDecision'],
       always: [
+        { guard: 'reviewerSetDone', target: 'finished', actions: [{ type: 'emitStatus', params: { status: 'done' } }, { type: 'assignOutcome', params: { outcome: 'done' } }] },
         { guard: { type: 'decisionIs', params: { action: 'blocked' } }, target: 'markingBlocked' },
         { guard: { type: 'decisionIs', params: { action: 'done' } }, target: 'markingDone' },
         { target: 'codeReview', reenter: true, actions: 'nextAttempt' },

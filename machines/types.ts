@@ -1,6 +1,7 @@
 // Plain data shared by the workflow machines: what travels in context, input, output and emitted events.
 import type { CommandOutcome, RateLimitInfo, TaskEvent } from './claude/types.js';
 import type { CommandKind } from './project/layout.js';
+import type { ReviewDecisionPayload, ReviewVerdictPayload } from './rules/review-verdict.js';
 
 /** The operator's wish, forwarded down the actor tree as a `CONTROL` event (spec §4). */
 export type ControlMode = 'run' | 'pause' | 'stop';
@@ -92,6 +93,9 @@ export type WorkflowEmitted =
       };
     }
   | { type: 'story:status'; payload: { story: StoryRef; status: 'done' | 'blocked'; reason: string } }
+  /** a review attempt's verdict (structured or text) and a code-review loop decision: why a story passed or was blocked */
+  | { type: 'review:verdict'; payload: ReviewVerdictPayload }
+  | { type: 'review:decision'; payload: ReviewDecisionPayload }
   | { type: 'warning'; payload: { message: string; story?: string; command?: string } }
   /** the account hit its usage limit: every command waits until `until` (epoch ms), then the batch goes on by itself */
   | { type: 'usage-limit'; payload: { until: number; command: string } }

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SprintDb } from '../db/database.js';
 import { eventsAfter, lastEventId, latestBatch, legacyEvents, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
+import { reviewVerdicts } from '../db/verdicts.js';
 import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
@@ -109,6 +110,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
     batches: () => listBatches(db),
     stories: () => listStories(db),
     commands: (filter) => listCommands(db, { tasksPerCommand: TASKS_PER_COMMAND, ...(filter.story ? { story: filter.story } : {}) }),
+    verdicts: (filter) => reviewVerdicts(db, filter),
     async sprintStatus() {
       return readSprintStatusFile(await layout);
     },

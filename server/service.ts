@@ -71,6 +71,8 @@ export interface SprintService {
   batches(): Promise<unknown[]>;
   stories(): Promise<unknown[]>;
   commands(filter: { story?: string }): Promise<unknown[]>;
+  /** review verdicts and code-review loop decisions (db/verdicts.ts), oldest first; `story` = short id or key */
+  verdicts(filter: { story?: string; after?: number }): Promise<unknown[]>;
   /** the parsed sprint-status (epics and stories in file order) */
   sprintStatus(): Promise<unknown>;
   /** story key -> the text under `## Story` in its story file */

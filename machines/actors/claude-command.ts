@@ -9,6 +9,7 @@ import { actorFailureOutcome, type ClaudeActorEvent, type ClaudeCommandInput, ty
 import { templatePath, type ProjectLayout, type Taxonomy, type TemplateCommand } from '../project/layout.js';
 import { BATCH_COMMIT_TEMPLATE, projectContextPrompt } from '../project/inline-prompts.js';
 import { renderPrompt } from '../rules/prompt.js';
+import { verdictSchemaArgs } from '../rules/review-verdict.js';
 import type { CommandSpec } from '../types.js';
 
 /** `claude --permission-mode` accepts exactly these (its `--help` lists the choices; checked against 2.1.197) */
@@ -73,6 +74,8 @@ export class ProcessRegistry {
 export function claudeArgs(spec: CommandSpec, permissionMode: PermissionMode): string[] {
   const args = ['--permission-mode', permissionMode];
   if (spec.model) args.push('--model', spec.model);
+  // review kinds: ask for the verdict in a machine-readable form beside the text (rules/review-verdict.ts)
+  args.push(...verdictSchemaArgs(spec.kind));
   return args;
 }
 

@@ -15,6 +15,9 @@ import type {
   StreamMessage,
 } from './types.js';
 
+/** The result subtype of a run whose StructuredOutput calls never matched the `--json-schema` (seen with 2.1.197). */
+export const STRUCTURED_OUTPUT_RETRIES = 'error_max_structured_output_retries';
+
 export const CLAUDE_BASE_ARGS = ['-p', '--output-format', 'stream-json', '--verbose'] as const;
 export const CLAUDE_INSTALL_HINT = 'install the Claude Code CLI with `npm install -g @anthropic-ai/claude-code`';
 
@@ -381,6 +384,11 @@ class ClaudeRun {
     // A complete, successful answer stands even if a stop or watchdog raced it.
     if (resultOk) {
       return { ...base, ok: true, failure: null, message: `ok: ${result.numTurns} turn(s), ${result.durationMs} ms, $${result.costUsd.toFixed(4)}` };
+    }
+    // The work is done; only the machine-readable verdict (`--json-schema`) failed validation 5 times: the text is
+    // read instead. Running the whole review again for that would waste a run (docs/structured-verdict.md).
+    if (result !== null && result.subtype === STRUCTURED_OUTPUT_RETRIES) {
+      return { ...base, ok: true, failure: null, message: `ok without a structured verdict (${result.subtype}): ${result.numTurns} turn(s), $${result.costUsd.toFixed(4)}` };
     }
     if (this.forced && (this.forced.beforeResult || result === null)) {
       return fail(this.forced.reason, this.forcedMessage(this.forced.reason));

@@ -148,6 +148,7 @@ function parseResult(line: JsonObject): ResultSummary {
     apiErrorStatus: numberOrNull(line['api_error_status']),
     permissionDenials: Array.isArray(denials) ? denials.length : 0,
     sessionId: stringOrNull(line['session_id']),
+    ...(line['structured_output'] !== undefined ? { structuredOutput: line['structured_output'] } : {}),
   };
 }
 

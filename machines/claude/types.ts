@@ -34,6 +34,8 @@ export interface ResultSummary {
   apiErrorStatus: number | null;
   permissionDenials: number;
   sessionId: string | null;
+  /** `structured_output`: the validated answer to `--json-schema` (the StructuredOutput tool's input); absent without one */
+  structuredOutput?: unknown;
 }
 
 export interface RateLimitInfo {

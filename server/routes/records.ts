@@ -42,3 +42,12 @@ export function eventsRoutes(service: SprintService): Hono {
     return c.json(await service.eventsAfter(after, limit));
   });
 }
+
+/** GET /api/verdicts?story=&after=: why stories passed or were blocked (docs/structured-verdict.md, "API"). */
+export function verdictsRoutes(service: SprintService): Hono {
+  return new Hono().get('/', async (c) => {
+    const story = c.req.query('story');
+    const after = integerParam(c.req.query('after'), 'after', 0, 0);
+    return c.json(await service.verdicts({ ...(story ? { story } : {}), ...(after > 0 ? { after } : {}) }));
+  });
+}

@@ -113,9 +113,16 @@ describe('parseCodeReview: issue lines', () => {
     expect(parseCodeReview('HIGHEST SEVERITY: MEDIUM').pattern).toBe('issues: not counted; highest: MEDIUM');
   });
 
-  it('an unparsed review keeps the pattern `unparsed` even with issue lines', () => {
-    const r = parseCodeReview('- [HIGH] Missing null check');
-    expect(r).toMatchObject({ parsed: false, pattern: UNPARSED_PATTERN, issues: ['HIGH missing null check'] });
+  it('without markers, the severity tags of the listed issues are the verdict', () => {
+    const r = parseCodeReview('- [HIGH] Missing null check\n- [LOW] Typo');
+    expect(r).toMatchObject({ parsed: true, basis: 'issues', highest: 'HIGH', counts: counts(0, 1, 0, 1), hasCritical: false, zeroIssues: false });
+    expect(r.pattern).toBe('issues: 0 CRITICAL, 1 HIGH, 0 MEDIUM, 1 LOW; highest: HIGH\n- HIGH missing null check\n- LOW typo');
+  });
+
+  it('an unparsed review keeps the issues it lists without severity, as evidence for similarity', () => {
+    const r = parseCodeReview('Issues found and fixed:\n1. Missing null check in src/a.ts\n2. Typo in README.md');
+    expect(r).toMatchObject({ parsed: false, basis: 'none', hasCritical: true, issues: ['UNRATED missing null check in src/a.ts', 'UNRATED typo in readme.md'] });
+    expect(r.pattern).toBe(`${UNPARSED_PATTERN}\n- UNRATED missing null check in src/a.ts\n- UNRATED typo in readme.md`);
   });
 });
 
@@ -166,9 +173,14 @@ describe('patternsSimilar', () => {
   const ONE_SAME_FILE_OTHER_ISSUE = pattern('[HIGH] Missing timeout on socket in src/net/client.ts');
   const RERATED = pattern('[MEDIUM] Unbounded retry loop in src/net/client.ts');
   const COUNTS_ONLY = 'HIGHEST SEVERITY: HIGH\nIssues: 0 CRITICAL, 2 HIGH, 1 MEDIUM, 0 LOW';
+  const UNPARSED_LISTED = parseCodeReview('## Issues Found\n1. Missing null check in src/a.ts:42\n2. Retry loop never ends in src/net.ts').pattern;
+  const UNPARSED_LISTED_REWORDED = parseCodeReview('Findings:\n- The null check is still missing (src/a.ts line 50)\n- src/net.ts: retry loop never ends').pattern;
+  const UNPARSED_OTHER = parseCodeReview('## Issues Found\n1. Password logged in src/login.ts\n2. Token never expires in src/auth.ts').pattern;
 
   it.each<[string, string, string, boolean]>([
-    ['both unparsed', UNPARSED_PATTERN, UNPARSED_PATTERN, true],
+    ['both unparsed, nothing listed: no evidence', UNPARSED_PATTERN, UNPARSED_PATTERN, false],
+    ['both unparsed, the same unrated issues listed', UNPARSED_LISTED, UNPARSED_LISTED_REWORDED, true],
+    ['both unparsed, different unrated issues listed', UNPARSED_LISTED, UNPARSED_OTHER, false],
     ['unparsed and parsed', UNPARSED_PATTERN, A, false],
     ['identical issue lists', A, A, true],
     ['the same issues reworded, other line numbers', A, A_REWORDED, true],
@@ -233,6 +245,7 @@ describe('decideReviewLoop', () => {
   const CRIT_C = review('[CRITICAL] Auth bypass in src/api.ts:9');
   const ZERO = 'ZERO ISSUES';
   const NONE = 'I changed some things.';
+  const LISTED = 'Issues found:\n1. Missing null check in src/a.ts\n2. Retry loop never ends in src/net.ts';
 
   /** Decides attempt N = texts.length from the reviews of attempts 1..N. */
   const decide = (...texts: string[]) =>
@@ -245,7 +258,8 @@ describe('decideReviewLoop', () => {
     ['2: unparsed retries', [NONE, NONE], { action: 'retry', nextAttempt: 3 }],
     ['3: three identical issue lists block before rule 3 could finish', [HIGH_A, HIGH_A, HIGH_A], { action: 'blocked', reason: 'repeated-error-pattern' }],
     ['3: three HIGHs with different issues are not a repeat: done, non-critical', [HIGH_A, HIGH_B, HIGH_C], { action: 'done', reason: 'non-critical-remaining' }],
-    ['3: unparsed x3 blocks', [NONE, NONE, NONE], { action: 'blocked', reason: 'repeated-error-pattern' }],
+    ['3: unparsed x3 listing nothing is no evidence of a repeat: retries', [NONE, NONE, NONE], { action: 'retry', nextAttempt: 4 }],
+    ['3: unparsed x3 listing the same issues blocks', [LISTED, LISTED, LISTED], { action: 'blocked', reason: 'repeated-error-pattern' }],
     ['3: unparsed after two others retries (may hold critical)', [HIGH_A, HIGH_B, NONE], { action: 'retry', nextAttempt: 4 }],
     ['3: different CRITICALs retry', [CRIT_A, CRIT_B, CRIT_C], { action: 'retry', nextAttempt: 4 }],
     ['3: the same CRITICAL three times blocks', [CRIT_A, CRIT_A, CRIT_A], { action: 'blocked', reason: 'repeated-error-pattern' }],
@@ -262,6 +276,7 @@ describe('decideReviewLoop', () => {
   // Reports built by hand to pin the precedence where real texts cannot reach it.
   const report = (over: Partial<CodeReviewReport>): CodeReviewReport => ({
     parsed: true,
+    basis: 'markers',
     zeroIssues: false,
     highest: 'HIGH',
     counts: null,
@@ -270,7 +285,8 @@ describe('decideReviewLoop', () => {
     pattern: 'x',
     ...over,
   });
-  const SAME = [UNPARSED_PATTERN, UNPARSED_PATTERN, UNPARSED_PATTERN];
+  const REPEATED = `${UNPARSED_PATTERN}\n- UNRATED missing null check in src/a.ts`;
+  const SAME = [REPEATED, REPEATED, REPEATED];
   const DIFFERENT = [UNPARSED_PATTERN, 'zero issues', UNPARSED_PATTERN];
 
   it.each<[string, number, string[], Partial<CodeReviewReport>, ReturnType<typeof decideReviewLoop>]>([
@@ -332,7 +348,10 @@ describe('fuzz', () => {
       expect(parseCodeReview(input)).toEqual(r);
       expect(typeof r.pattern).toBe('string');
       if (r.parsed) expect(patternsSimilar(r.pattern, r.pattern)).toBe(r.issues.length > 0);
-      else expect(r.pattern).toBe(UNPARSED_PATTERN);
+      else {
+        expect(r.pattern.split('\n')[0]).toBe(UNPARSED_PATTERN);
+        expect(patternsSimilar(r.pattern, r.pattern)).toBe(r.issues.length > 0);
+      }
     }
   });
 });

@@ -114,6 +114,11 @@ export class FakeService implements SprintService {
     return [{ id: 7, command: 'dev-story', stories: [filter.story ?? '1-1-login'] }];
   }
 
+  async verdicts(filter: { story?: string; after?: number }): Promise<unknown[]> {
+    this.record('verdicts', filter);
+    return [{ id: 9, type: 'review:decision', payload: { message: 'attempt 3 similar to 2 and 1: blocked (repeated error pattern)' } }];
+  }
+
   async sprintStatus(): Promise<unknown> {
     this.record('sprintStatus');
     return { epics: [{ id: '1', stories: ['1-1-login'] }] };
