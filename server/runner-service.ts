@@ -6,6 +6,7 @@ import { eventsAfter, lastEventId, latestBatch, legacyEvents, listBatches, listC
 import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
+import { storyFileFor } from '../machines/project/story-files.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
 import { ServiceError, TASKS_PER_COMMAND, type ApiState, type SprintService, type StoredEvent } from './service.js';
 
@@ -113,13 +114,16 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
       return readSprintStatusFile(await layout);
     },
     async storyDescriptions() {
-      const { implementationArtifacts } = await layout;
+      const current = await layout;
       const descriptions: Record<string, string> = {};
-      const files = await readdir(implementationArtifacts).catch(() => [] as string[]);
-      for (const file of files.filter((f) => /^\d+[a-z]*-.*\.md$/i.test(f) && !f.includes('discovery') && !f.startsWith('tech-spec'))) {
-        const text = await readFile(path.join(implementationArtifacts, file), 'utf8').catch(() => '');
+      const files = await readdir(current.implementationArtifacts).catch(() => [] as string[]);
+      const sprint = await readSprintStatusFile(current).catch(() => null);
+      for (const story of sprint?.stories ?? []) {
+        const file = storyFileFor(files, story);
+        if (file === null) continue;
+        const text = await readFile(path.join(current.implementationArtifacts, file), 'utf8').catch(() => '');
         const description = storyDescription(text);
-        if (description) descriptions[file.replace(/\.md$/, '')] = description;
+        if (description) descriptions[story.key] = description;
       }
       return descriptions;
     },
