@@ -2,7 +2,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SprintDb } from '../db/database.js';
-import { eventsAfter, lastEventId, latestBatch, legacyEvents, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
+import { legacyEvents, legacyRecords } from '../db/legacy-reads.js';
+import { eventsAfter, lastEventId, latestBatch, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
 import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
@@ -107,6 +108,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
     },
     eventsAfter: (afterId, limit) => eventsAfter(db, afterId, limit),
     legacyEvents: () => legacyEvents(db),
+    legacyRecords: () => legacyRecords(db),
     batches: () => listBatches(db),
     stories: () => listStories(db),
     commands: (filter) => listCommands(db, { tasksPerCommand: TASKS_PER_COMMAND, ...(filter.story ? { story: filter.story } : {}) }),
