@@ -150,6 +150,7 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
     );
   }
   process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
+  for (const notice of serving.notices) process.stdout.write(`note: ${notice}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = () => {
       process.off('SIGINT', onSignal);

@@ -21,12 +21,19 @@ export interface LegacyEvent {
 
 /** Longer than any one command: a line of the same story and command after such a gap is another run. */
 const LEGACY_RUN_GAP_S = 4 * 60 * 60;
+/**
+ * A finished task started again this soon after the run's last line is the same agent logging again (the
+ * real log has `code-review-3 setup start` 26 s after that review's last `end`), not a new attempt: a new
+ * attempt comes after the orchestrator noticed a failure and spawned again.
+ */
+const LEGACY_RERUN_GAP_S = 120;
 
 /**
  * Groups legacy lines into the command runs that wrote them. Parallel steps (create-story and
  * story-discovery) interleave their lines, so a run is found by pairing, not by adjacency: a line joins the
  * open run of its source, story and command, and a new run begins when a task id that already started
- * and ended in the open run starts again, or after a long gap. Input in epoch order.
+ * and ended in the open run starts again more than LEGACY_RERUN_GAP_S later, or after a long gap. Input in
+ * epoch order.
  */
 export function groupLegacyRuns<T extends { id: number; epoch: number; source: string; story: string; command: string; taskId: string; status: string }>(
   rows: readonly T[],
@@ -35,7 +42,7 @@ export function groupLegacyRuns<T extends { id: number; epoch: number; source: s
   return rows.map((row) => {
     const key = `${row.source}|${row.story}|${row.command}`;
     let current = open.get(key);
-    const again = row.status === 'start' && current !== undefined && current.ended.has(row.taskId);
+    const again = row.status === 'start' && current !== undefined && current.ended.has(row.taskId) && row.epoch - current.last > LEGACY_RERUN_GAP_S;
     if (current === undefined || again || row.epoch - current.last > LEGACY_RUN_GAP_S) {
       current = { run: `legacy:${row.id}`, last: row.epoch, started: new Set(), ended: new Set() };
       open.set(key, current);
