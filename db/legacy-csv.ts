@@ -205,8 +205,9 @@ function ownCommands(db: SprintDb): OwnCommand[] {
 }
 
 /**
- * A line one of our commands produced: same story, logged while that command ran, under that command's
- * name (the background chain logs the reviews it runs, `story-review-2`, under their own names).
+ * A line one of our commands produced: same story (or a command for no story), logged while that command
+ * ran, under that command's name (the background chain logs the reviews it runs, `story-review-2`, under
+ * their own names).
  */
 function isOwnLine(row: LegacyRow, commands: readonly OwnCommand[]): boolean {
   const stories = row.story.split(',').map((s) => s.trim());
@@ -215,7 +216,9 @@ function isOwnLine(row: LegacyRow, commands: readonly OwnCommand[]): boolean {
       row.epoch >= c.fromS &&
       row.epoch <= c.toS &&
       (c.background || c.command === row.command) &&
-      stories.some((story) => c.stories.has(story) || [...c.stories].some((known) => known.startsWith(`${story}-`) || story.startsWith(`${known}-`))),
+      // project-context runs for no story: its lines (story `-`) are recognised by command and time alone
+      (c.stories.size === 0 ||
+        stories.some((story) => c.stories.has(story) || [...c.stories].some((known) => known.startsWith(`${story}-`) || story.startsWith(`${known}-`)))),
   );
 }
 
