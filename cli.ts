@@ -37,6 +37,7 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
     );
   }
   process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
+  for (const notice of serving.notices) process.stdout.write(`note: ${notice}\n`);
   await stopRequested;
   process.stdout.write('\nstopping: ending every child process tree, recording the batch as stopped...\n');
   await serving.close();

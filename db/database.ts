@@ -16,7 +16,7 @@ export interface SprintDb {
   close(): void;
 }
 
-export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open';
+export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open' | 'foreign';
 
 /** Everything that stops the database from being used, with a message that says what to do about it. */
 export class DatabaseError extends Error {
@@ -122,6 +122,75 @@ function truncation(file: string): string | null {
   return null;
 }
 
+/** The five tables of the project's previous (Python) orchestrator; ours share their names, not their columns. */
+const PREVIOUS_ORCHESTRATOR_TABLES = ['batches', 'stories', 'commands', 'events', 'background_tasks'] as const;
+
+/**
+ * What an existing file is, found by reading it only: `new` (absent or empty: ours to create), `ours` (our
+ * migration table, or an SQLite file with no table at all), `previous-orchestrator` (the Python orchestrator's
+ * schema: `events.story_key`, `background_tasks.task_type`, no migration table), `foreign` (any other SQLite
+ * file), `unreadable` (not SQLite, damaged or locked: the open path classifies it without writing).
+ */
+export type DatabaseKind =
+  | { kind: 'new' }
+  | { kind: 'ours' }
+  | { kind: 'previous-orchestrator' }
+  | { kind: 'foreign'; tables: string[] }
+  | { kind: 'unreadable' };
+
+/**
+ * Recognises a database file before anything may write to it: a read-only connection, no pragma that
+ * writes, no WAL switch, no backup. Call it first on every open; only `new` and `ours` may be opened for writing.
+ */
+export function recogniseDatabase(file: string): DatabaseKind {
+  if (file === ':memory:' || file === '') return { kind: 'new' };
+  const size = (() => {
+    try {
+      return statSync(file).size;
+    } catch {
+      return -1;
+    }
+  })();
+  if (size <= 0) return { kind: 'new' };
+  let ro: BetterSqlite3.Database;
+  try {
+    ro = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  } catch {
+    return { kind: 'unreadable' };
+  }
+  try {
+    const tables = ro
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`)
+      .pluck()
+      .all() as string[];
+    if (tables.includes(MIGRATION_TABLE) || tables.length === 0) return { kind: 'ours' };
+    const columns = (table: string) => (ro.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[]);
+    const previous =
+      PREVIOUS_ORCHESTRATOR_TABLES.every((t) => tables.includes(t)) &&
+      columns('events').includes('story_key') &&
+      columns('background_tasks').includes('task_type');
+    return previous ? { kind: 'previous-orchestrator' } : { kind: 'foreign', tables: tables.sort() };
+  } catch {
+    return { kind: 'unreadable' };
+  } finally {
+    ro.close();
+  }
+}
+
+/** The refusal for a database file that is not ours: it is never opened for writing. */
+export function foreignDatabaseError(file: string, kind: DatabaseKind): DatabaseError {
+  const what =
+    kind.kind === 'previous-orchestrator'
+      ? "is the database of the project's previous (Python) sprint-runner orchestrator"
+      : `is an SQLite database of another program (tables: ${kind.kind === 'foreign' ? kind.tables.join(', ') : '?'})`;
+  return new DatabaseError(
+    'foreign',
+    file,
+    `${file} ${what}, not a sprint-runner database, so it was left exactly as it is. Give this tool a ` +
+      `database file of its own with --db FILE (a new file is created there).`,
+  );
+}
+
 /**
  * Opens (creating if needed) the database file. Fails fast with a DatabaseError when the file is not a
  * database or is damaged ('corrupt'), when another process holds its write lock ('locked'), or when it
@@ -130,6 +199,9 @@ function truncation(file: string): string | null {
 export function openDatabase(file: string, options: OpenOptions = {}): SprintDb {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const inMemory = file === ':memory:' || file === '';
+  // first, before any pragma, backup or migration: a file that is not ours is never opened for writing
+  const kind = recogniseDatabase(file);
+  if (kind.kind === 'foreign' || kind.kind === 'previous-orchestrator') throw foreignDatabaseError(file, kind);
   if (!inMemory) {
     try {
       mkdirSync(dirname(file), { recursive: true });

@@ -150,25 +150,108 @@ export function parseLegacyCsv(text: string): { rows: LegacyRow[]; errors: Legac
   return { rows, errors };
 }
 
+export interface LegacyImportReport {
+  /** new rows stored */
+  imported: number;
+  /** rows stored by an earlier import */
+  skipped: number;
+  /** lines our own runs produced (a subagent of one of our commands ran the log script): our commands show them */
+  ours: number;
+  /** lines identical to an earlier line of the file: stored once */
+  duplicates: number;
+  /** lines that are no valid record, with their line number and why */
+  errors: LegacyCsvError[];
+}
+
+/** Seconds of clock skew allowed between a command's recorded span and the epoch its subagent logged. */
+const OWN_LINE_SLACK_S = 5;
+
+interface OwnCommand {
+  command: string;
+  background: boolean;
+  fromS: number;
+  toS: number;
+  stories: Set<string>;
+}
+
+/** Our recorded commands, each with its span in epoch seconds and the short ids and keys of its stories. */
+function ownCommands(db: SprintDb): OwnCommand[] {
+  const rows = db.sqlite
+    .prepare(
+      `SELECT c.id, c.command, c.background, c.started_at, c.ended_at, s.short_id, s.key FROM commands c ` +
+        `LEFT JOIN command_stories cs ON cs.command_id = c.id LEFT JOIN stories s ON s.id = cs.story_id ORDER BY c.id`,
+    )
+    .all() as Array<{ id: number; command: string; background: number; started_at: string; ended_at: string | null; short_id: string | null; key: string | null }>;
+  const byId = new Map<number, OwnCommand>();
+  const now = Date.now();
+  for (const row of rows) {
+    let own = byId.get(row.id);
+    if (!own) {
+      const from = Date.parse(row.started_at);
+      const to = row.ended_at === null ? now : Date.parse(row.ended_at);
+      own = {
+        command: row.command,
+        background: row.background === 1,
+        fromS: Math.floor(from / 1000) - OWN_LINE_SLACK_S,
+        toS: Math.ceil(to / 1000) + OWN_LINE_SLACK_S,
+        stories: new Set(),
+      };
+      byId.set(row.id, own);
+    }
+    if (row.short_id !== null) own.stories.add(row.short_id);
+    if (row.key !== null) own.stories.add(row.key);
+  }
+  return [...byId.values()];
+}
+
+/**
+ * A line one of our commands produced: same story (or a command for no story), logged while that command
+ * ran, under that command's name (the background chain logs the reviews it runs, `story-review-2`, under
+ * their own names).
+ */
+function isOwnLine(row: LegacyRow, commands: readonly OwnCommand[]): boolean {
+  const stories = row.story.split(',').map((s) => s.trim());
+  return commands.some(
+    (c) =>
+      row.epoch >= c.fromS &&
+      row.epoch <= c.toS &&
+      (c.background || c.command === row.command) &&
+      // project-context runs for no story: its lines (story `-`) are recognised by command and time alone
+      (c.stories.size === 0 ||
+        stories.some((story) => c.stories.has(story) || [...c.stories].some((known) => known.startsWith(`${story}-`) || story.startsWith(`${known}-`)))),
+  );
+}
+
 /**
  * Imports the CSV into legacy_events. Idempotent: a line already stored (the same text) is skipped, so
- * importing the same or a longer file again adds only new lines. A missing file imports nothing.
+ * importing the same or a longer file again adds only new lines. Lines our own runs appended (the
+ * subagents log through orchestrator.sh while a batch runs) are not legacy history: they are left out, and
+ * removed if an older version imported them. A missing file imports nothing.
  */
-export async function importLegacyCsv(
-  db: SprintDb,
-  file: string,
-): Promise<{ imported: number; skipped: number; errors: LegacyCsvError[] }> {
+export async function importLegacyCsv(db: SprintDb, file: string): Promise<LegacyImportReport> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { imported: 0, skipped: 0, errors: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { imported: 0, skipped: 0, ours: 0, duplicates: 0, errors: [] };
     throw err;
   }
   const { rows, errors } = parseLegacyCsv(text);
-  const imported = db.sqlite.transaction(() => {
-    let count = 0;
+  const commands = ownCommands(db);
+  const seen = new Set<string>();
+  return db.sqlite.transaction(() => {
+    const report: LegacyImportReport = { imported: 0, skipped: 0, ours: 0, duplicates: 0, errors };
     for (const row of rows) {
+      if (seen.has(row.line)) {
+        report.duplicates++;
+        continue;
+      }
+      seen.add(row.line);
+      if (isOwnLine(row, commands)) {
+        report.ours++;
+        runSync(db, db.kysely.deleteFrom('legacy_events').where('line', '=', row.line).where('source', '=', 'csv'));
+        continue;
+      }
       const result = runSync(
         db,
         db.kysely
@@ -185,9 +268,21 @@ export async function importLegacyCsv(
           })
           .onConflict((oc) => oc.column('line').doNothing()),
       );
-      count += result.changes;
+      if (result.changes > 0) report.imported++;
+      else report.skipped++;
     }
-    return count;
+    return report;
   })();
-  return { imported, skipped: rows.length - imported, errors };
+}
+
+/** One line for the start-up log and the warning event: what was left out of the import, and why. */
+export function describeLegacyImport(file: string, report: LegacyImportReport): string | null {
+  if (report.errors.length === 0 && report.duplicates === 0) return null;
+  const parts: string[] = [];
+  if (report.errors.length > 0) {
+    const shown = report.errors.slice(0, 5).map((e) => `line ${e.line}: ${e.reason}`).join('; ');
+    parts.push(`${report.errors.length} line(s) rejected (${shown}${report.errors.length > 5 ? '; ...' : ''})`);
+  }
+  if (report.duplicates > 0) parts.push(`${report.duplicates} duplicate line(s) stored once`);
+  return `${file}: ${parts.join(', ')}.`;
 }

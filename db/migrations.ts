@@ -192,6 +192,46 @@ const initial: Migration = {
   },
 };
 
+/**
+ * Real projects (issue 11): where a legacy row came from (the CSV, or the previous orchestrator's database),
+ * the record that the previous database was imported (once), and its batches, stories and background tasks,
+ * which have no place among the CSV-shaped rows.
+ */
+const realProjects: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema.alterTable('legacy_events').addColumn('source', 'text', (col) => col.notNull().defaultTo('csv')).execute();
+    await db.schema
+      .createTable('legacy_imports')
+      .addColumn('source', 'text', (col) => col.primaryKey())
+      .addColumn('file', 'text', (col) => col.notNull())
+      .addColumn('imported_at', 'text', (col) => col.notNull())
+      .addColumn('summary', 'text', (col) => col.notNull())
+      .execute();
+    await db.schema
+      .createTable('legacy_records')
+      .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
+      .addColumn('source', 'text', (col) => col.notNull())
+      .addColumn('kind', 'text', (col) => col.notNull())
+      .addColumn('source_id', 'integer', (col) => col.notNull())
+      .addColumn('batch_source_id', 'integer')
+      .addColumn('story', 'text')
+      .addColumn('epic', 'text')
+      .addColumn('label', 'text')
+      .addColumn('status', 'text')
+      .addColumn('started_at', 'integer')
+      .addColumn('ended_at', 'integer')
+      .addColumn('data', 'text', (col) => col.notNull())
+      .addUniqueConstraint('legacy_records_source_kind_id', ['source', 'kind', 'source_id'])
+      .execute();
+  },
+  async down(db: Kysely<any>): Promise<void> {
+    await db.schema.dropTable('legacy_records').execute();
+    await db.schema.dropTable('legacy_imports').execute();
+    await db.schema.alterTable('legacy_events').dropColumn('source').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0003_real_projects': realProjects,
 };

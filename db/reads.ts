@@ -437,32 +437,3 @@ export async function costRollup(
     stories: Object.fromEntries(perStory.map((row) => [row.short_id, cost(row)])),
   };
 }
-
-// ----------------------------------------------------------------------------------------------- legacy
-
-export interface LegacyEvent {
-  id: number;
-  /** epoch seconds, as the log script wrote them */
-  epoch: number;
-  epic: string;
-  story: string;
-  command: string;
-  taskId: string;
-  status: string;
-  message: string | null;
-}
-
-/** The imported legacy CSV lines, oldest first. */
-export async function legacyEvents(db: SprintDb): Promise<LegacyEvent[]> {
-  const rows = await db.kysely.selectFrom('legacy_events').selectAll().orderBy('epoch').orderBy('id').execute();
-  return rows.map((row) => ({
-    id: row.id,
-    epoch: row.epoch,
-    epic: row.epic,
-    story: row.story,
-    command: row.command,
-    taskId: row.task_id,
-    status: row.status,
-    message: row.message,
-  }));
-}

@@ -146,6 +146,37 @@ export interface LegacyEventsTable {
   task_id: string;
   status: string;
   message: string | null;
+  /** `csv` (docs/sprint-runner.csv) or `previous-db` (the previous orchestrator's database) */
+  source: Generated<string>;
+}
+
+/** One import of a source of history that is read once (the previous orchestrator's database). */
+export interface LegacyImportsTable {
+  /** `previous-db` */
+  source: string;
+  file: string;
+  imported_at: IsoTime;
+  /** JSON: what was read, by table */
+  summary: string;
+}
+
+/** The previous orchestrator's batches, stories and background tasks, as they were (times in epoch seconds). */
+export interface LegacyRecordsTable {
+  id: Generated<number>;
+  source: string;
+  kind: 'batch' | 'story' | 'background-task';
+  /** the row's id in its own database */
+  source_id: number;
+  batch_source_id: number | null;
+  story: string | null;
+  epic: string | null;
+  /** max cycles of a batch, task type of a background task */
+  label: string | null;
+  status: string | null;
+  started_at: number | null;
+  ended_at: number | null;
+  /** JSON: the whole row as read */
+  data: string;
 }
 
 /** Who holds the database: one orchestrator at a time. */
@@ -168,6 +199,8 @@ export interface Database {
   snapshots: SnapshotsTable;
   processes: ProcessesTable;
   legacy_events: LegacyEventsTable;
+  legacy_imports: LegacyImportsTable;
+  legacy_records: LegacyRecordsTable;
   owner: OwnerTable;
 }
 

@@ -40,8 +40,19 @@ export function buildCommandSpec(options: CommandSpecOptions): CommandSpec {
     model: options.model ?? null,
     background: options.background ?? false,
     reviewAttempt: options.reviewAttempt ?? null,
-    variables: commandVariables(stories.map((s) => ({ ...s, storyNumber: 0 })), command, options.implementationArtifacts, extra),
+    variables: options.chain
+      ? chainVariables(options.chain, extra.storyKeys ?? '')
+      : commandVariables(stories.map((s) => ({ ...s, storyNumber: 0 })), command, options.implementationArtifacts, extra),
   };
+}
+
+/**
+ * The background chain's template gets only these three (spec §1): it tells the chain agent itself to
+ * "Substitute `{{story_key}}` = …" in the prompts it loads, so `{{story_key}}`, `{{review_attempt}}` and the
+ * rest must reach it as written.
+ */
+function chainVariables(chain: { reviewType: string; promptFile: string }, storyKeys: string): Record<string, string> {
+  return { review_type: chain.reviewType, story_keys: storyKeys, prompt_file: chain.promptFile };
 }
 
 /** What a machine that runs commands knows about where it runs them. */

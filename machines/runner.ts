@@ -10,12 +10,13 @@ import {
 import {
   injectProjectContextFiles,
   projectContextState,
-  readSprintStatusFile,
   writeStoryStatusFile,
 } from './actors/sprint-files.js';
 import type { BatchInput, BatchOutput, MaxCycles } from './batch.machine.js';
+import { createSprintStatusKeeper, type SprintStatusKeeper } from './actors/sprint-status-keeper.js';
 import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './persistence.js';
 import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy } from './project/layout.js';
+import type { FailureReason } from './claude/types.js';
 import type { ControlMode, WorkflowEmitted } from './types.js';
 import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
 
@@ -37,6 +38,8 @@ export interface SprintRunnerOptions {
   store?: RunStore;
   /** added to a usage limit's reset time before the batch goes on by itself (default 60 s) */
   usageLimitMarginMs?: number;
+  /** where the last sprint-status content read is kept across a crash (spec §4); without it, in memory only */
+  sprintStatusCopy?: string;
 }
 
 export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
@@ -114,6 +117,11 @@ export function activeStates(root: AnyActorRef): ActiveState[] {
   };
   visit(root, 'batch');
   return out;
+}
+
+/** Stop, crash recovery and the watchdogs end a subagent wherever it is, maybe in the middle of writing a file. */
+function endedByUs(failure: FailureReason | null): boolean {
+  return failure === 'interrupted' || failure === 'watchdog-idle' || failure === 'watchdog-total' || failure === 'watchdog-exit';
 }
 
 /** Without a database, events still get increasing ids, and nothing survives the process. */
@@ -219,11 +227,24 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     resolveDone?.(output);
   };
 
+  let keeper: SprintStatusKeeper | null = null;
+  const keeperFor = (projectLayout: ProjectLayout) =>
+    (keeper ??= createSprintStatusKeeper(projectLayout, {
+      // a stopped or crashed batch's children were ended: its first read may find a half-written file
+      killedBefore: initiallyResumable !== null,
+      ...(options.sprintStatusCopy ? { copyFile: options.sprintStatusCopy } : {}),
+    }));
+
   const buildActors = (projectLayout: ProjectLayout): WorkflowActors => {
     let taxonomy: Taxonomy = {};
+    const sprintStatus = keeperFor(projectLayout);
     return {
       claudeCommand: createClaudeCommandActor(projectLayout, () => taxonomy, settings, registry),
-      readSprintStatus: fromPromise(() => readSprintStatusFile(projectLayout)),
+      readSprintStatus: fromPromise(async () => {
+        const { status, restored } = await sprintStatus.read();
+        if (restored !== null) pending.push({ type: 'warning', ts: Date.now(), payload: { message: restored } });
+        return status;
+      }),
       writeStoryStatus: fromPromise(({ input }) => writeStoryStatusFile(projectLayout, input.key, input.status)),
       injectProjectContext: fromPromise(({ input }) => injectProjectContextFiles(projectLayout, input.stories)),
       checkProject: fromPromise(async () => {
@@ -253,6 +274,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const inspect = (event: InspectionEvent) => {
     if (event.type === '@xstate.actor') {
       (event.actorRef as AnyActorRef).on('*', (emitted: WorkflowEmitted) => {
+        if (emitted.type === 'command:end' && endedByUs(emitted.payload.outcome.failure)) keeper?.noteKilled();
         pending.push({ type: emitted.type, ts: Date.now(), payload: emitted.payload });
       });
     } else if (event.type === '@xstate.snapshot') {

@@ -6,7 +6,7 @@ import { errorHandler, jsonError, notFound } from './errors.js';
 import type { StreamOptions } from './event-stream.js';
 import { batchRoutes } from './routes/batch.js';
 import { sprintStatusRoutes, storyDescriptionsRoutes, machinesRoutes, taxonomyRoutes } from './routes/project.js';
-import { batchesRoutes, commandsRoutes, eventsRoutes, legacyEventsRoutes, storiesRoutes, verdictsRoutes } from './routes/records.js';
+import { batchesRoutes, commandsRoutes, eventsRoutes, legacyEventsRoutes, legacyRecordsRoutes, storiesRoutes, verdictsRoutes } from './routes/records.js';
 import { stateRoutes } from './routes/state.js';
 import { hostCheck, jsonBodyOnly, noFraming, originCheck } from './security.js';
 import type { SprintService } from './service.js';
@@ -66,6 +66,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/events', eventsRoutes(service));
   app.route('/api/verdicts', verdictsRoutes(service));
   app.route('/api/legacy-events', legacyEventsRoutes(service));
+  app.route('/api/legacy-records', legacyRecordsRoutes(service));
   app.route('/api/sprint-status', sprintStatusRoutes(service));
   app.route('/api/story-descriptions', storyDescriptionsRoutes(service));
   app.route('/api/taxonomy', taxonomyRoutes(service));

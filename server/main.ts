@@ -1,13 +1,11 @@
 // `sprint-runner serve`: wires the project, the database, the durable runner and the HTTP/WebSocket server.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintDb } from '../db/database.js';
-import { importLegacyCsv } from '../db/legacy-csv.js';
 import { createSqliteStore, type RecoveryReport } from '../db/store.js';
 import { claudeNotFoundMessage, findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
 import { endRecordedProcesses } from '../machines/claude/process-tree.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
+import { chooseDatabaseFile, importHistory } from './history.js';
 import { createRunnerService } from './runner-service.js';
 import { startServer } from './start.js';
 
@@ -33,14 +31,14 @@ export interface Serving {
   dbFile: string;
   layout: ProjectLayout;
   recovery: RecoveryReport;
+  /** what the start-up log says once: the previous orchestrator's database, legacy lines left out */
+  notices: string[];
   runner: SprintRunner;
   /** stops the batch (recorded as stopped, resumable), ends every child, closes the server and the database */
   close(): Promise<void>;
 }
 
-export function defaultDbFile(layout: ProjectLayout): string {
-  return path.join(layout.workflowDir, 'dashboard', 'sprint-runner.db');
-}
+export { defaultDbFile } from './history.js';
 
 function hasOwnerTable(db: SprintDb): boolean {
   return db.sqlite.prepare("select 1 from sqlite_master where type = 'table' and name = 'owner'").get() !== undefined;
@@ -52,7 +50,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   if (!(await findExecutable(claudeBin, options.env?.['PATH'] ?? process.env['PATH']))) {
     throw new Error(claudeNotFoundMessage(claudeBin));
   }
-  const dbFile = path.resolve(options.dbFile ?? defaultDbFile(layout));
+  const choice = chooseDatabaseFile(layout, options.dbFile);
+  const dbFile = choice.file;
   const db = openDatabase(dbFile);
   const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
   const unwind = async () => {
@@ -65,7 +64,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     await migrateToLatest(db);
     if (!claimedFirst) acquireOwner(db);
     cleanup.push(() => void releaseOwner(db));
-    if (existsSync(layout.legacyCsv)) await importLegacyCsv(db, layout.legacyCsv);
+    const notices = await importHistory(db, layout, choice);
     const store = createSqliteStore(db);
     // crash recovery: the process layer ends what the dead run left (start times checked), then the store records it
     const recovery = store.recover(await endRecordedProcesses(store.leftoverProcesses()));
@@ -73,6 +72,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       projectRoot: layout.root,
       claudeBin,
       store,
+      sprintStatusCopy: `${dbFile}.last-sprint-status.yaml`,
       ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.resultGraceMs !== undefined ? { resultGraceMs: options.resultGraceMs } : {}),
@@ -86,7 +86,7 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       ...(options.staticDir ? { staticDir: options.staticDir } : {}),
     });
     cleanup.push(() => server.close());
-    return { url: server.url, dbFile, layout, recovery, runner, close: unwind };
+    return { url: server.url, dbFile, layout, recovery, notices, runner, close: unwind };
   } catch (error) {
     await unwind();
     throw error;

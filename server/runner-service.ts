@@ -2,11 +2,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SprintDb } from '../db/database.js';
-import { eventsAfter, lastEventId, latestBatch, legacyEvents, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
+import { legacyEvents, legacyRecords } from '../db/legacy-reads.js';
+import { eventsAfter, lastEventId, latestBatch, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
 import { reviewVerdicts } from '../db/verdicts.js';
 import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
+import { storyFileFor } from '../machines/project/story-files.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
 import { ServiceError, TASKS_PER_COMMAND, type ApiState, type SprintService, type StoredEvent } from './service.js';
 
@@ -107,6 +109,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
     },
     eventsAfter: (afterId, limit) => eventsAfter(db, afterId, limit),
     legacyEvents: () => legacyEvents(db),
+    legacyRecords: () => legacyRecords(db),
     batches: () => listBatches(db),
     stories: () => listStories(db),
     commands: (filter) => listCommands(db, { tasksPerCommand: TASKS_PER_COMMAND, ...(filter.story ? { story: filter.story } : {}) }),
@@ -115,13 +118,16 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
       return readSprintStatusFile(await layout);
     },
     async storyDescriptions() {
-      const { implementationArtifacts } = await layout;
+      const current = await layout;
       const descriptions: Record<string, string> = {};
-      const files = await readdir(implementationArtifacts).catch(() => [] as string[]);
-      for (const file of files.filter((f) => /^\d+[a-z]*-.*\.md$/i.test(f) && !f.includes('discovery') && !f.startsWith('tech-spec'))) {
-        const text = await readFile(path.join(implementationArtifacts, file), 'utf8').catch(() => '');
+      const files = await readdir(current.implementationArtifacts).catch(() => [] as string[]);
+      const sprint = await readSprintStatusFile(current).catch(() => null);
+      for (const story of sprint?.stories ?? []) {
+        const file = storyFileFor(files, story);
+        if (file === null) continue;
+        const text = await readFile(path.join(current.implementationArtifacts, file), 'utf8').catch(() => '');
         const description = storyDescription(text);
-        if (description) descriptions[file.replace(/\.md$/, '')] = description;
+        if (description) descriptions[story.key] = description;
       }
       return descriptions;
     },

@@ -68,6 +68,8 @@ export interface SprintService {
   eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]>;
   /** the lines of the legacy `docs/sprint-runner.csv`, imported once: history from before the tool */
   legacyEvents(): Promise<unknown[]>;
+  /** the previous orchestrator's batches, stories and background tasks, and when its database was imported */
+  legacyRecords(): Promise<unknown>;
   batches(): Promise<unknown[]>;
   stories(): Promise<unknown[]>;
   commands(filter: { story?: string }): Promise<unknown[]>;

@@ -1,5 +1,5 @@
 // File I/O behind the machines' named actors: sprint-status, discovery files, project context age, preflight.
-import { readFile, rename, stat, writeFile, mkdir, open } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile, mkdir, open, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { parseSprintStatus, setStoryStatus, sprintStatusTemplate, type SprintStatus } from '../rules/sprint-status.js';
 import { injectProjectContext } from '../rules/prompt.js';
@@ -8,9 +8,26 @@ import type { StoryRef } from '../types.js';
 import type { ProjectContextState } from '../batch.machine.js';
 
 export class SprintStatusError extends Error {
-  constructor(message: string, readonly code: 'missing' | 'unparseable' | 'unknown-key') {
+  constructor(message: string, readonly code: 'missing' | 'unparseable' | 'unknown-key' | 'project-missing') {
     super(message);
     this.name = 'SprintStatusError';
+  }
+}
+
+/**
+ * A project folder that vanished mid-run (deleted, an unmounted volume) is not a missing sprint-status:
+ * nothing may be recreated in its place. The workflow folder must be there too, or this is no BMAD project.
+ */
+async function ensureProjectPresent(layout: ProjectLayout): Promise<void> {
+  for (const dir of [layout.root, layout.workflowDir]) {
+    const present = await stat(dir).then((s) => s.isDirectory(), () => false);
+    if (!present) {
+      throw new SprintStatusError(
+        `The project is gone: ${dir} no longer exists. The batch stops here and nothing was recreated; ` +
+          `restore the project folder (or point --project at it), then resume.`,
+        'project-missing',
+      );
+    }
   }
 }
 
@@ -27,6 +44,7 @@ export async function readSprintStatusFile(layout: ProjectLayout): Promise<Sprin
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await ensureProjectPresent(layout);
     await mkdir(path.dirname(file), { recursive: true });
     const template = sprintStatusTemplate({
       project: layout.projectName,
@@ -51,9 +69,10 @@ export async function readSprintStatusFile(layout: ProjectLayout): Promise<Sprin
 
 /**
  * Writes text so that a crash at any instant leaves either the old file or the new one: a temp file in the
- * same folder, fsynced, then renamed over the original (keeping its mode).
+ * same folder, fsynced, then renamed over the original (keeping its mode). `stillCurrent`, when given, is
+ * asked right before the rename; false abandons the write (the temp file is removed) and returns false.
  */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+export async function writeFileAtomic(file: string, text: string, stillCurrent?: () => Promise<boolean>): Promise<boolean> {
   const mode = await stat(file).then((s) => s.mode & 0o777, () => 0o644);
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const handle = await open(temp, 'w', mode);
@@ -63,20 +82,40 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   } finally {
     await handle.close();
   }
+  if (stillCurrent && !(await stillCurrent())) {
+    await unlink(temp).catch(() => undefined);
+    return false;
+  }
   await rename(temp, file);
+  return true;
 }
 
-/** Changes one story's value in place; every other byte of the file stays as it was (spec §2). */
+/** How many times a write starts over because the file changed between its read and its rename. */
+const WRITE_RETRIES = 5;
+
+/**
+ * Changes one story's value in place; every other byte of the file stays as it was (spec §2). Subagents and
+ * people edit the file too, so the text is re-read right before the rename: if it changed since it was
+ * read, the change is made again on the new text, and the window in which another edit can be lost is the
+ * few microseconds between that last read and the rename.
+ */
 export async function writeStoryStatusFile(layout: ProjectLayout, key: string, status: 'done' | 'blocked'): Promise<void> {
   const file = layout.sprintStatusFile;
-  const text = await readFile(file, 'utf8');
-  let updated: string;
-  try {
-    updated = setStoryStatus(text, key, status);
-  } catch (error) {
-    throw new SprintStatusError(`${file}: cannot set ${key} to ${status}: ${(error as Error).message}`, 'unknown-key');
+  await ensureProjectPresent(layout);
+  for (let attempt = 0; ; attempt++) {
+    const text = await readFile(file, 'utf8');
+    let updated: string;
+    try {
+      updated = setStoryStatus(text, key, status);
+    } catch (error) {
+      // setStoryStatus already says "cannot set <key> to <status>: <why>"
+      throw new SprintStatusError(`${file}: ${(error as Error).message}`, 'unknown-key');
+    }
+    if (updated === text) return;
+    // a file that keeps changing under us (a subagent writing in a loop) is written on the last try regardless
+    const unchanged = attempt < WRITE_RETRIES ? async () => (await readFile(file, 'utf8')) === text : undefined;
+    if (await writeFileAtomic(file, updated, unchanged)) return;
   }
-  if (updated !== text) await writeFileAtomic(file, updated);
 }
 
 export function discoveryFile(layout: ProjectLayout, story: StoryRef): string {

@@ -45,10 +45,11 @@ function build(key: string, epicId: string, digits: string): StoryKeyInfo {
 }
 
 /**
- * Natural order of epic ids: the leading integer first (1 < 2 < 10), then the suffix, an empty suffix first.
- * Suffixes are compared with leading separators dropped, digit runs as numbers and letters case-insensitively,
- * so `5 < 5a < 5b < 5-sr < 6`; a remaining tie is broken by the raw text so the order is total.
- * Ids without a leading integer come after all numbered ones.
+ * Natural order of epic ids (spec §2): the leading integer first (1 < 2 < 10), then the suffix compared by
+ * character code, so an empty suffix comes first and `-` (45) comes before digits and letters:
+ * `5 < 5-sr < 5a < 5b < 6`. That is the order real projects write their sprint-status in and the order
+ * of the project's previous orchestrator. Ids without a leading integer come after all numbered ones,
+ * by character code. Only equal ids compare 0.
  */
 export function compareEpicIds(a: string, b: string): number {
   if (a === b) return 0;
@@ -59,17 +60,11 @@ export function compareEpicIds(a: string, b: string): number {
   if (ma && mb) {
     const byNumber = compareDigitRuns(ma[1] ?? '', mb[1] ?? '');
     if (byNumber !== 0) return byNumber;
-    const sa = (ma[2] ?? '').replace(/^[-_.]+/, '');
-    const sb = (mb[2] ?? '').replace(/^[-_.]+/, '');
-    if (sa === '' && sb !== '') return -1;
-    if (sa !== '' && sb === '') return 1;
-    const bySuffix = naturalCompare(sa, sb);
+    const bySuffix = compareCodes(ma[2] ?? '', mb[2] ?? '');
     if (bySuffix !== 0) return bySuffix;
-  } else {
-    const natural = naturalCompare(a, b);
-    if (natural !== 0) return natural;
   }
-  return a < b ? -1 : 1;
+  // `05` and `5`: equal by value, told apart by their text so the order stays total
+  return compareCodes(a, b);
 }
 
 /** Epic, then story number, then the long key (only equal keys compare 0). */
@@ -89,20 +84,7 @@ function compareDigitRuns(a: string, b: string): number {
   return ta === tb ? 0 : ta < tb ? -1 : 1;
 }
 
-/** Digit runs by value, everything else by lower-cased code point. */
-function naturalCompare(a: string, b: string): number {
-  const pa = a.toLowerCase().match(/\d+|\D+/g) ?? [];
-  const pb = b.toLowerCase().match(/\d+|\D+/g) ?? [];
-  const n = Math.min(pa.length, pb.length);
-  for (let i = 0; i < n; i++) {
-    const xa = pa[i] ?? '';
-    const xb = pb[i] ?? '';
-    const aDigits = /^\d/.test(xa);
-    const bDigits = /^\d/.test(xb);
-    let c: number;
-    if (aDigits && bDigits) c = compareDigitRuns(xa, xb);
-    else c = xa === xb ? 0 : xa < xb ? -1 : 1;
-    if (c !== 0) return c;
-  }
-  return pa.length === pb.length ? 0 : pa.length < pb.length ? -1 : 1;
+/** By UTF-16 code unit, a prefix first: plain `<` on strings, as a comparator. */
+function compareCodes(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }

@@ -33,6 +33,10 @@ export function legacyEventsRoutes(service: SprintService): Hono {
   return new Hono().get('/', async (c) => c.json(await service.legacyEvents()));
 }
 
+export function legacyRecordsRoutes(service: SprintService): Hono {
+  return new Hono().get('/', async (c) => c.json(await service.legacyRecords()));
+}
+
 /** Pages through the stored events: a client asks again with `after` = the last id it got until a page is short. */
 export function eventsRoutes(service: SprintService): Hono {
   return new Hono().get('/', async (c) => {

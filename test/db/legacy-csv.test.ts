@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { importLegacyCsv, parseLegacyCsv, type LegacyRow } from '../../db/legacy-csv.js';
-import { legacyEvents } from '../../db/reads.js';
+import { legacyEvents } from '../../db/legacy-reads.js';
 import { useTempDatabases } from './support.js';
 
 const ctx = useTempDatabases();
@@ -98,8 +98,8 @@ describe('parseLegacyCsv', () => {
 describe('importLegacyCsv', () => {
   it('imports the demo log once; the second import adds nothing', async () => {
     const db = await ctx.fresh();
-    expect(await importLegacyCsv(db, DEMO_CSV)).toEqual({ imported: 15, skipped: 0, errors: [] });
-    expect(await importLegacyCsv(db, DEMO_CSV)).toEqual({ imported: 0, skipped: 15, errors: [] });
+    expect(await importLegacyCsv(db, DEMO_CSV)).toEqual({ imported: 15, skipped: 0, ours: 0, duplicates: 0, errors: [] });
+    expect(await importLegacyCsv(db, DEMO_CSV)).toEqual({ imported: 0, skipped: 15, ours: 0, duplicates: 0, errors: [] });
     const events = await legacyEvents(db);
     expect(events).toHaveLength(15);
     expect(events[0]).toMatchObject({ epoch: 1795003212, epic: '1', story: '1-1', command: 'create-story', taskId: 'setup', status: 'start' });
@@ -110,10 +110,10 @@ describe('importLegacyCsv', () => {
     const file = join(ctx.dir(), 'docs', 'sprint-runner.csv');
     mkdirSync(join(ctx.dir(), 'docs'));
     writeFileSync(file, '1,1,1-1,c,t,start,"a, b"\n');
-    expect(await importLegacyCsv(db, file)).toEqual({ imported: 1, skipped: 0, errors: [] });
+    expect(await importLegacyCsv(db, file)).toEqual({ imported: 1, skipped: 0, ours: 0, duplicates: 0, errors: [] });
     writeFileSync(file, '1,1,1-1,c,t,start,"a, b"\r\n');
     appendFileSync(file, 'garbage\r\n2,1,1-1,c,t,end\r\n');
-    expect(await importLegacyCsv(db, file)).toEqual({ imported: 1, skipped: 1, errors: [{ line: 2, reason: expect.any(String) }] });
+    expect(await importLegacyCsv(db, file)).toEqual({ imported: 1, skipped: 1, ours: 0, duplicates: 0, errors: [{ line: 2, reason: expect.any(String) }] });
     expect((await legacyEvents(db)).map((e) => [e.epoch, e.message])).toEqual([
       [1, 'a, b'],
       [2, null],
@@ -122,6 +122,6 @@ describe('importLegacyCsv', () => {
 
   it('imports nothing from a missing file', async () => {
     const db = await ctx.fresh();
-    expect(await importLegacyCsv(db, join(ctx.dir(), 'nope.csv'))).toEqual({ imported: 0, skipped: 0, errors: [] });
+    expect(await importLegacyCsv(db, join(ctx.dir(), 'nope.csv'))).toEqual({ imported: 0, skipped: 0, ours: 0, duplicates: 0, errors: [] });
   });
 });

@@ -1,4 +1,4 @@
-// Checks that migration 0001 builds exactly schema.ts, with its keys and indexes, and that migrating backs up first.
+// Checks that the migrations build exactly schema.ts, with its keys and indexes, and that migrating backs up first.
 import { existsSync, readdirSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely, type Migration } from 'kysely';
@@ -31,7 +31,12 @@ const SCHEMA_COLUMNS: { [T in keyof Database]: { [C in keyof Database[T]]-?: tru
   },
   snapshots: { batch_id: true, machine_version: true, snapshot: true, updated_at: true },
   processes: { id: true, command_id: true, pid: true, start_time: true, role: true, ended: true },
-  legacy_events: { id: true, line: true, epoch: true, epic: true, story: true, command: true, task_id: true, status: true, message: true },
+  legacy_events: { id: true, line: true, epoch: true, epic: true, story: true, command: true, task_id: true, status: true, message: true, source: true },
+  legacy_imports: { source: true, file: true, imported_at: true, summary: true },
+  legacy_records: {
+    id: true, source: true, kind: true, source_id: true, batch_source_id: true, story: true, epic: true, label: true, status: true,
+    started_at: true, ended_at: true, data: true,
+  },
   owner: { id: true, pid: true, start_time: true, hostname: true, acquired_at: true },
 };
 
@@ -70,7 +75,7 @@ describe('migration 0001 on a fresh file', () => {
   it('creates every table of schema.ts with exactly its columns', async () => {
     const db = ctx.open();
     const result = await migrateToLatest(db);
-    expect(result).toEqual({ applied: ['0001_initial'], backup: null });
+    expect(result).toEqual({ applied: Object.keys(migrations).sort(), backup: null });
     expect(tables(db.sqlite)).toEqual(Object.keys(SCHEMA_COLUMNS).sort());
     for (const [table, columns] of Object.entries(SCHEMA_COLUMNS)) {
       const actual = (db.sqlite.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name).sort();

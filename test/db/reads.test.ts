@@ -8,12 +8,12 @@ import {
   eventsAfter,
   lastEventId,
   latestBatch,
-  legacyEvents,
   listBatches,
   listCommands,
   listStories,
   runningBackgroundTasks,
 } from '../../db/reads.js';
+import { legacyEvents } from '../../db/legacy-reads.js';
 import {
   endTask,
   insertBatch,
@@ -269,8 +269,8 @@ describe('legacy events', () => {
     writeFileSync(file, '200,1,1-1,dev-story,implement,end\n100,1,1-1,dev-story,implement,start,"go, go"\n');
     await importLegacyCsv(db, file);
     expect(await legacyEvents(db)).toEqual([
-      { id: expect.any(Number), epoch: 100, epic: '1', story: '1-1', command: 'dev-story', taskId: 'implement', status: 'start', message: 'go, go' },
-      { id: expect.any(Number), epoch: 200, epic: '1', story: '1-1', command: 'dev-story', taskId: 'implement', status: 'end', message: null },
+      { id: expect.any(Number), epoch: 100, epic: '1', story: '1-1', command: 'dev-story', taskId: 'implement', status: 'start', message: 'go, go', source: 'csv', run: expect.stringMatching(/^legacy:/) },
+      { id: expect.any(Number), epoch: 200, epic: '1', story: '1-1', command: 'dev-story', taskId: 'implement', status: 'end', message: null, source: 'csv', run: expect.stringMatching(/^legacy:/) },
     ]);
   });
 });

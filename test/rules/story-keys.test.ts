@@ -36,7 +36,8 @@ describe('parseStoryKey', () => {
 });
 
 describe('compareEpicIds', () => {
-  const ordered = ['1', '2', '2a', '2b', '5', '5a', '5b', '5-sr', '9', '10', '10a', '100', 'misc'];
+  // spec §2: the suffix by character code, so an empty suffix first and `-` before letters (5 < 5-sr < 5a)
+  const ordered = ['1', '2', '2a', '2b', '5', '5-sr', '5a', '5b', '9', '10', '10a', '100', 'misc'];
 
   it('sorts a shuffled list into natural order', () => {
     const shuffled = [...ordered].reverse();

@@ -37,6 +37,8 @@ describe('GET routes', () => {
     ['/api/story-descriptions', 'storyDescriptions', []],
     ['/api/taxonomy', 'taxonomy', []],
     ['/api/machines', 'machines', []],
+    ['/api/legacy-events', 'legacyEvents', []],
+    ['/api/legacy-records', 'legacyRecords', []],
   ])('%s calls service.%s', async (path, method, args) => {
     const response = await get(path);
     expect(response.status).toBe(200);

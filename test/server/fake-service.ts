@@ -91,6 +91,11 @@ export class FakeService implements SprintService {
     return [];
   }
 
+  async legacyRecords(): Promise<unknown> {
+    this.record('legacyRecords');
+    return { imports: [], records: [] };
+  }
+
   async eventsAfter(afterId: number, limit: number): Promise<StoredEvent[]> {
     this.record('eventsAfter', afterId, limit);
     // the answer is what was stored when the query ran; events stored while it travels back are not in it

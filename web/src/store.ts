@@ -37,21 +37,27 @@ interface LegacyRow {
   taskId: string;
   status: string;
   message: string | null;
+  /** `csv` or `previous-db` */
+  source?: string;
+  /** the command run the server grouped the line into (interleaved parallel steps are paired, not adjacent) */
+  run?: string;
 }
 
 /**
- * History from before the tool, shaped like commands so every view shows it: consecutive lines of one story
- * and command are one command, and each start/end pair of a task id is one of its tasks.
+ * History from before the tool, shaped like commands so every view shows it: the lines of one run (as the
+ * server grouped them) are one command, and each start/end pair of a task id is one of its tasks.
  */
 export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
   const commands: CommandView[] = [];
-  let current: CommandView | null = null;
+  const byRun = new Map<string, CommandView>();
   for (const row of rows) {
     const at = new Date(row.epoch * 1000).toISOString();
-    if (!current || current.command !== row.command || current.stories[0] !== row.story) {
+    const run = row.run ?? `legacy:${row.id}`;
+    let current = byRun.get(run);
+    if (!current) {
       current = {
-        key: `legacy:${row.id}`,
-        runId: `legacy:${row.id}`,
+        key: run,
+        runId: run,
         command: row.command,
         kind: row.command.replace(/-\d+$/, ''),
         stories: [row.story],
@@ -59,7 +65,7 @@ export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
         model: null,
         background: false,
         status: 'ok',
-        message: 'from docs/sprint-runner.csv',
+        message: row.source === 'previous-db' ? "from the previous orchestrator's database" : 'from docs/sprint-runner.csv',
         costUsd: null,
         inputTokens: null,
         outputTokens: null,
@@ -68,6 +74,7 @@ export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
         tasks: [],
         taskCount: 0,
       };
+      byRun.set(run, current);
       commands.push(current);
     }
     current.endedAt = at;
