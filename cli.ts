@@ -149,7 +149,8 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
       `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
     );
   }
-  process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
+  // the token is printed here once, in the URL to open; it is also in the owner-only file beside the database
+  process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.dashboardUrl}\n  database:  ${serving.dbFile}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = () => {
       process.off('SIGINT', onSignal);
@@ -165,6 +166,7 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
 
 const USAGE = `usage:
   sprint-runner serve [--project DIR] [--port 8080] [--host 127.0.0.1] [--db FILE] [--claude BIN] [--permission-mode MODE]
+                     [--no-auth] [--notify-url URL]
         serve the dashboard for a BMAD project; batches are started, paused, stopped and resumed there
   sprint-runner demo [--port 8080] [--pace MS]
         the same on a copy of the bundled demo project, with the simulated Claude CLI
@@ -182,6 +184,8 @@ export async function main(argv: string[]): Promise<number> {
       claude: { type: 'string' },
       'permission-mode': { type: 'string' },
       pace: { type: 'string' },
+      'no-auth': { type: 'boolean' },
+      'notify-url': { type: 'string' },
     },
   });
   const port = values.port !== undefined ? Number(values.port) : undefined;
@@ -190,6 +194,8 @@ export async function main(argv: string[]): Promise<number> {
     ...(port !== undefined ? { port } : {}),
     ...(values.host ? { host: values.host } : {}),
     ...(values.db ? { dbFile: values.db } : {}),
+    ...(values['no-auth'] ? { auth: false } : {}),
+    ...(values['notify-url'] !== undefined ? { notifyUrl: values['notify-url'] } : {}),
     staticDir: path.join(packageRoot(), 'web', 'dist'),
   };
   if (command === 'demo') {

@@ -69,7 +69,7 @@ const shot = async (page: Page, name: string) => {
 describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('Start with cycles 1 begins a batch, and live events appear', async () => {
     const { serve } = await demo({ commands: { 'code-review': ['slow:400'] } });
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('1');
     await page.getByTestId('run-start').click();
     await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/Running cycle 1\/1/);
@@ -82,7 +82,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('Pause, Resume and Stop work, and resume after stop completes', async () => {
     const { serve } = await demo({ commands: { 'dev-story': ['slow:1500'], 'code-review': ['slow:800'] } });
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('2');
     await page.getByTestId('run-start').click();
     await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/Running/);
@@ -108,7 +108,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('a reload keeps the tab, the filters and the cycles input', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('all');
     await page.getByTestId('log-filter-text').fill('review');
     await page.locator('[data-tab="stories"]').click();
@@ -123,7 +123,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('the same DOM node for a story row survives 50 updates', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.locator('[data-tab="stories"]').click();
     const row = page.locator('[data-testid="story-row"][data-key="2a-3-search-api"]');
     await row.waitFor();
@@ -148,7 +148,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('a log row keeps its DOM node as newer events arrive, and a reader scrolled down stays on what they read', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     type Win = { sprintRunner: { store: { lastEventId: number; apply: (e: unknown) => void } } };
     // events through the store's own entry point, as the WebSocket delivers them
     const push = (count: number) =>
@@ -186,7 +186,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('at 1920 px the content spans the viewport', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url, 1920);
+    const page = await open(serve.dashboardUrl, 1920);
     for (const tab of ['run', 'epics', 'stories', 'activity', 'timeline', 'inspector']) {
       await page.locator(`[data-tab="${tab}"]`).click();
       const width = await page.locator(`[data-view="${tab}"]`).evaluate((el) => el.getBoundingClientRect().width);
@@ -199,7 +199,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('after the server restarts, the page reconnects and shows the events it missed', async () => {
     const port = await freePort();
     const first = await demo({ commands: { 'code-review': ['slow:300'] } }, port);
-    const page = await open(first.serve.url);
+    const page = await open(first.serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('2');
     await page.getByTestId('run-start').click();
     await expect.poll(() => page.getByTestId('log-row').count(), { timeout: 15_000 }).toBeGreaterThan(3);
@@ -228,7 +228,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     const { serve } = await demo();
     await serve.api('/api/batch/start', { method: 'POST', body: { cycles: 2 } });
     await waitFor(async () => ((await serve.api<{ status: string }>('/api/state')).body.status === 'completed' ? true : null), 'the batch', 60_000);
-    const page = await open(serve.url, 1600);
+    const page = await open(serve.dashboardUrl, 1600);
     expect(await page.getByTestId('card-stories').textContent()).toMatch(/\d+\/9/);
     await page.locator('[data-tab="epics"]').click();
     await expect.poll(() => page.getByTestId('epic-card').count()).toBe(3);
