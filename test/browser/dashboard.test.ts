@@ -96,14 +96,43 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => statusText(page)).toMatch(/Running/);
 
     await page.getByTestId('run-stop').click();
-    await expect.poll(() => statusText(page), { timeout: 15_000 }).toBe('Stopped');
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped/);
     expect(await page.getByTestId('run-stop').isDisabled()).toBe(true);
+    // a stopped batch is resumed or explicitly discarded: Start alone would be refused
+    expect(await page.getByTestId('run-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('run-discard').isEnabled()).toBe(true);
     expect((await serve.api<{ status: string }>('/api/state')).body.status).toBe('stopped');
 
     await page.getByTestId('run-resume').click();
     await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed: Batch complete/);
     const state = (await serve.api<{ batch: { cyclesCompleted: number } }>('/api/state')).body;
     expect(state.batch.cyclesCompleted).toBe(2);
+  });
+
+  it('after a restart, a stopped batch offers Resume or Discard & start new, and discarding records it abandoned', async () => {
+    const port = await freePort();
+    const first = await demo({ commands: { 'code-review': ['slow:1500'] } }, port);
+    await first.serve.api('/api/batch/start', { method: 'POST', body: { cycles: 1 } });
+    await waitFor(async () => ((await first.serve.api<{ status: string }>('/api/state')).body.status === 'running' ? true : null), 'the batch to run');
+    await first.serve.api('/api/batch/stop', { method: 'POST' });
+    first.serve.child.kill('SIGTERM');
+    await first.serve.exited;
+    serves.splice(serves.indexOf(first.serve), 1);
+
+    const second = await demo({}, port, first.root);
+    const page = await open(second.serve.dashboardUrl);
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped: Resume goes on from the exact step, or Discard & start new/);
+    expect(await page.getByTestId('run-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('run-resume').isEnabled()).toBe(true);
+    await page.getByTestId('run-cycles').fill('1');
+    await page.getByTestId('run-discard').click();
+    await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed/);
+    expect(await page.getByTestId('run-error').textContent()).toBe('');
+    const batches = (await second.serve.api<{ id: number; status: string }[]>('/api/batches')).body;
+    expect(batches.map((b) => [b.id, b.status]).sort()).toEqual([
+      [1, 'abandoned'],
+      [2, 'completed'],
+    ]);
   });
 
   it('a reload keeps the tab, the filters and the cycles input', async () => {
