@@ -36,7 +36,7 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
       `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
     );
   }
-  process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
+  process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.dashboardUrl}\n  database:  ${serving.dbFile}\n`);
   for (const notice of serving.notices) process.stdout.write(`note: ${notice}\n`);
   await stopRequested;
   process.stdout.write('\nstopping: ending every child process tree, recording the batch as stopped...\n');

@@ -1,5 +1,6 @@
 // The package entry: the runner API and the types its users see.
 export { createSprintRunner, validateCycles } from './machines/runner.js';
+export { RunnerError, type RunnerErrorCode } from './machines/runner-errors.js';
 export type { SprintRunner, SprintRunnerOptions, BatchStatus, RunnerEvent, RunnerListener } from './machines/runner.js';
 export type { PermissionMode } from './machines/actors/claude-command.js';
 export type { BatchOutput, MaxCycles } from './machines/batch.machine.js';

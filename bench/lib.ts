@@ -101,10 +101,10 @@ export interface ServeChild {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** `node dist/cli.js serve` as a child; its stdout (the terminal log) is drained, its last 8 KB kept. */
+/** `node dist/cli.js serve` as a child (without the token: the bench is a trusted client); its stdout (the terminal log) is drained, its last 8 KB kept. */
 export function spawnCliServe(project: Project, port: number, extraArgs: string[] = [], nodeArgs: string[] = []): ServeChild & { ready: Promise<void> } {
   const spawnedAt = now();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--project', project.root, '--db', project.db, '--port', String(port), '--claude', STREAM_CHILD, ...extraArgs], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--project', project.root, '--db', project.db, '--port', String(port), '--claude', STREAM_CHILD, '--no-auth', ...extraArgs], {
     env: childEnv(project),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

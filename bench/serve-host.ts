@@ -17,7 +17,8 @@ const options = JSON.parse(process.argv[2] ?? '{}') as HostOptions;
 // the process set up as `sprint-runner serve` sets it up
 capYoungGeneration();
 const log = terminalLog();
-const serving = await serve({ ...options, port: 0, onEvent: log });
+// the bench drives the server as a trusted client; authentication is covered by the tests
+const serving = await serve({ ...options, port: 0, onEvent: log, auth: false });
 
 /** [the child's send time (epoch ms), latency from the child's write to the publish after commit, ms] */
 const samples: [number, number][] = [];

@@ -119,6 +119,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     apply: (_v, into) => void (into.demo.keep = true),
   },
   {
+    name: 'no-auth',
+    commands: ALL,
+    help: 'turn the dashboard token off (only behind your own authenticating proxy)',
+    apply: (_v, into) => void (into.serve.auth = false),
+  },
+  {
+    name: 'notify-url',
+    value: 'URL',
+    env: 'SPRINT_RUNNER_NOTIFY_URL',
+    commands: ALL,
+    help: 'POST a JSON notice to URL per batch end, command error, blocked story and usage-limit wait',
+    apply: (v, into) => void (into.serve.notifyUrl = text(v)),
+  },
+  {
     name: 'help',
     short: 'h',
     commands: ALL,

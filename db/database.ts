@@ -1,5 +1,5 @@
 // Opens the SQLite file with the settings the runner relies on, migrates it safely and guards it to one orchestrator.
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -16,7 +16,7 @@ export interface SprintDb {
   close(): void;
 }
 
-export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open' | 'foreign';
+export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open' | 'foreign' | 'read-only';
 
 /** Everything that stops the database from being used, with a message that says what to do about it. */
 export class DatabaseError extends Error {
@@ -77,12 +77,38 @@ function lockedError(file: string, busyTimeoutMs: number, cause?: unknown): Data
   );
 }
 
+function readOnlyError(file: string, reason: string, cause?: unknown): DatabaseError {
+  return new DatabaseError(
+    'read-only',
+    file,
+    `The database ${file} is read-only (${reason}), and sprint-runner records every step in it. Make it writable ` +
+      `(its permissions, an immutable flag, a read-only mount), or pass --db with another file.`,
+    { cause },
+  );
+}
+
+/**
+ * Why this process cannot write `path` (a file, or the folder that must hold the WAL beside it), or null.
+ * access(2) also sees what permission bits do not: an immutable flag (even for root) and a read-only mount.
+ */
+function notWritable(path: string): string | null {
+  try {
+    accessSync(path, constants.W_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    return `${path}: ${code === 'EROFS' ? 'on a read-only file system' : code === 'EPERM' ? 'not writable (immutable?)' : code === 'EACCES' ? 'permission denied' : reasonOf(err)}`;
+  }
+}
+
 /** Maps what better-sqlite3 threw while opening or checking the file to one of our codes. */
 function classify(err: unknown, file: string, busyTimeoutMs: number): DatabaseError {
   if (err instanceof DatabaseError) return err;
   const code = sqliteCode(err);
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return corruptError(file, reasonOf(err), err);
   if (isBusy(err)) return lockedError(file, busyTimeoutMs, err);
+  if (code.startsWith('SQLITE_READONLY')) return readOnlyError(file, reasonOf(err), err);
   return new DatabaseError('open', file, `Cannot open the database ${file}: ${reasonOf(err)}.`, { cause: err });
 }
 
@@ -210,6 +236,12 @@ export function openDatabase(file: string, options: OpenOptions = {}): SprintDb 
         cause: err,
       });
     }
+  }
+
+  if (!inMemory) {
+    // SQLite opens a file it cannot write read-only without a word, and fails only at the first write
+    const readOnly = notWritable(file) ?? notWritable(dirname(file));
+    if (readOnly !== null) throw readOnlyError(file, readOnly);
   }
 
   let sqlite: BetterSqlite3.Database;

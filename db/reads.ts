@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import { compareEpicIds } from '../machines/rules/story-keys.js';
 import type { SprintDb } from './database.js';
-import type { BatchStatus, CommandRow, CommandStatus } from './schema.js';
+import type { BatchStatus, CommandRow, CommandStatus, TaskStatus } from './schema.js';
 
 /*
  * Everything here only reads, through Kysely's async API, and never opens a transaction: a Kysely
@@ -131,7 +131,7 @@ export interface TaskSummary {
   storyShortId: string | null;
   taskId: string;
   known: boolean;
-  status: 'running' | 'done';
+  status: TaskStatus;
   message: string | null;
   startedAt: string;
   endedAt: string | null;

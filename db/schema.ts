@@ -4,8 +4,11 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 /** ISO-8601 UTC strings (`new Date().toISOString()`), so rows read well in any SQLite client. */
 type IsoTime = string;
 
-export type BatchStatus = 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
+/** `abandoned`: stopped or interrupted, then discarded by the operator to start a new batch */
+export type BatchStatus = 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error' | 'abandoned';
 export type CommandStatus = 'running' | 'ok' | 'failed' | 'interrupted';
+/** failed / interrupted: the phase was still open when its command ended that way */
+export type TaskStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
 export interface BatchesTable {
   id: Generated<number>;
@@ -82,7 +85,7 @@ export interface TasksTable {
   task_id: string;
   /** false for an id outside the taxonomy (the chain logs `workflow`) */
   known: number;
-  status: 'running' | 'done';
+  status: TaskStatus;
   message: string | null;
   started_at: IsoTime;
   ended_at: IsoTime | null;

@@ -6,6 +6,7 @@ import type { TaskEvent } from '../machines/claude/types.js';
 import type { SprintDb } from './database.js';
 import type { BatchStatus } from './schema.js';
 import {
+  endOpenTasks,
   endTask,
   findStoryId,
   getSync,
@@ -156,6 +157,7 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         if (commandId === null) return null;
         const p = e.payload;
         updateCommand(db, commandId, { ...outcomeColumns(p.outcome), status: p.status, interrupted: p.status === 'interrupted' ? 1 : 0, ended_at: iso(event.ts) });
+        if (p.status !== 'ok') endOpenTasks(db, [commandId], p.status, iso(event.ts));
         markProcessesEnded(
           db,
           liveProcesses(db)
@@ -192,7 +194,8 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         return null;
       case 'state': {
         const status = e.payload.status;
-        if (status !== 'idle') updateBatch(db, batchId, { status: status as BatchStatus });
+        if (status === 'abandoned') updateBatch(db, batchId, { status, endedAt: iso(event.ts), message: 'discarded: a new batch was started in its place' });
+        else if (status !== 'idle') updateBatch(db, batchId, { status: status as BatchStatus });
         return null;
       }
       default:
@@ -283,7 +286,7 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         if (!live) return;
         report.interruptedBatch = live.id;
         updateBatch(db, live.id, { status: 'interrupted' });
-        markRunningCommandsInterrupted(db, live.id, iso(now));
+        endOpenTasks(db, markRunningCommandsInterrupted(db, live.id, iso(now)), 'interrupted', iso(now));
         runSync(
           db,
           db.kysely

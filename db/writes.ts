@@ -2,7 +2,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, Updateable } from 'kysely';
 import type { SprintDb } from './database.js';
-import type { BatchesTable, BatchStatus, CommandStatus, CommandUpdate } from './schema.js';
+import type { BatchesTable, BatchStatus, CommandStatus, CommandUpdate, TaskStatus } from './schema.js';
 
 /*
  * Why synchronous: the runtime records a step and changes state in the same tick, and a better-sqlite3
@@ -244,6 +244,24 @@ export function markRunningCommandsInterrupted(db: SprintDb, batchId: number, en
       .where('status', '=', 'running' satisfies CommandStatus)
       .returning('id'),
   ).map((row) => row.id);
+}
+
+/**
+ * Ends the task phases a command left open when it failed or was interrupted, at its end time: no phase of
+ * an ended command stays `running`. Returns how many were ended.
+ */
+export function endOpenTasks(db: SprintDb, commandIds: readonly number[], status: 'failed' | 'interrupted', endedAt: string): number {
+  if (commandIds.length === 0) return 0;
+  return Number(
+    runSync(
+      db,
+      db.kysely
+        .updateTable('tasks')
+        .set({ status, ended_at: endedAt })
+        .where('command_id', 'in', [...commandIds])
+        .where('status', '=', 'running' satisfies TaskStatus),
+    ).changes,
+  );
 }
 
 // ----------------------------------------------------------------------------------------------- events

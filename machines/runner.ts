@@ -17,6 +17,7 @@ import { createSprintStatusKeeper, type SprintStatusKeeper } from './actors/spri
 import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './persistence.js';
 import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy } from './project/layout.js';
 import type { FailureReason } from './claude/types.js';
+import { RunnerError } from './runner-errors.js';
 import type { ControlMode, WorkflowEmitted } from './types.js';
 import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
 
@@ -42,7 +43,8 @@ export interface SprintRunnerOptions {
   sprintStatusCopy?: string;
 }
 
-export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
+/** `abandoned`: a stopped or interrupted batch the operator discarded to start a new one (never this runner's own status) */
+export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error' | 'abandoned';
 
 /** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state`. */
 export type RunnerEvent = (
@@ -55,8 +57,12 @@ export type RunnerListener = (event: RunnerEvent) => void;
 
 export interface SprintRunner {
   readonly layout: Promise<ProjectLayout>;
-  /** Starts a batch; rejects only when the project itself cannot be found. Everything later is an event. */
-  start(options?: { cycles?: MaxCycles }): Promise<void>;
+  /**
+   * Starts a batch. Rejects with a RunnerError when one is active (`already-active`), when a stopped or
+   * interrupted batch could be resumed (`resumable-batch`; `discard: true` records it `abandoned` and starts
+   * anyway), for a bad count (`bad-cycles`), or when the project cannot be found. Everything later is an event.
+   */
+  start(options?: { cycles?: MaxCycles; discard?: boolean }): Promise<void>;
   pause(): void;
   /** Resumes a paused or stopped batch, or restores a stopped or interrupted one from the store. */
   resume(): Promise<void>;
@@ -95,7 +101,7 @@ export function validateCycles(cycles: unknown): MaxCycles {
   if (cycles === undefined) return DEFAULT_CYCLES;
   if (cycles === 'all') return 'all';
   if (typeof cycles === 'number' && Number.isInteger(cycles) && cycles >= 1) return cycles;
-  throw new Error(`cycles must be a whole number of at least 1, or "all" (got ${JSON.stringify(cycles)})`);
+  throw new RunnerError('bad-cycles', `cycles must be a whole number of at least 1, or "all" (got ${JSON.stringify(cycles)})`);
 }
 
 export interface ActiveState {
@@ -310,6 +316,18 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     refreshStatus();
   };
 
+  /** Records a resumable batch `abandoned` (its stopped actor, if this process holds one, is released first). */
+  const abandon = (id: number) => {
+    if (actor && !finished) {
+      actor.stop();
+      actor = null;
+    }
+    batchId = id;
+    pending.push({ type: 'state', ts: Date.now(), payload: { status: 'abandoned' } });
+    commit(false);
+    lastStatus = 'idle';
+  };
+
   const stop = async () => {
     send('stop');
     await registry.whenIdle();
@@ -319,9 +337,20 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   return {
     layout,
     async start(startOptions = {}) {
-      if (actor && !finished) throw new Error('a batch is already active');
+      // a stopped batch in this process is treated as after a restart: it can be resumed, so Start needs `discard`
+      if (actor && !finished && computeStatus() !== 'stopped') throw new RunnerError('already-active', 'a batch is already active', batchId);
       const maxCycles = validateCycles(startOptions.cycles);
       const projectLayout = await layout;
+      const resumable = store.resumable();
+      if (resumable && !startOptions.discard) {
+        const state = resumable.status === 'stopped' ? 'stopped' : 'interrupted';
+        const how =
+          resumable.machineVersion === MACHINE_VERSION
+            ? 'resume it, or discard it and start a new batch'
+            : 'it was recorded by another version of the machines and cannot resume exactly: discard it and start a new batch';
+        throw new RunnerError('resumable-batch', `batch ${resumable.batchId} is ${state}: ${how}`, resumable.batchId);
+      }
+      if (resumable) abandon(resumable.batchId);
       control = 'run';
       batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
       launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
@@ -334,10 +363,12 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         return;
       }
       const resumable = store.resumable();
-      if (!resumable) throw new Error('there is no stopped or interrupted batch to resume');
+      if (!resumable) throw new RunnerError('nothing-to-resume', 'there is no stopped or interrupted batch to resume');
       if (resumable.machineVersion !== MACHINE_VERSION) {
-        throw new Error(
-          `batch ${resumable.batchId} was recorded by another version of sprint-runner's machines (${resumable.machineVersion}, now ${MACHINE_VERSION}); it cannot resume exactly. Start a new batch.`,
+        throw new RunnerError(
+          'version-mismatch',
+          `batch ${resumable.batchId} was recorded by another version of sprint-runner's machines (${resumable.machineVersion}, now ${MACHINE_VERSION}); it cannot resume exactly. Discard it and start a new batch.`,
+          resumable.batchId,
         );
       }
       const projectLayout = await layout;

@@ -1,5 +1,6 @@
 // The Hono app: security checks, the JSON API routers, the event WebSocket and the dashboard's static files. No I/O here.
 import { serveStatic } from '@hono/node-server/serve-static';
+import { authCheck, type AuthOptions } from './auth.js';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { errorHandler, jsonError, notFound } from './errors.js';
@@ -23,6 +24,8 @@ export interface AppDeps {
   staticDir?: string;
   /** tuning for the WebSocket feed (tests make it small) */
   stream?: Partial<StreamOptions>;
+  /** the token every request must carry (server/auth.ts); absent: no authentication (--no-auth, unit tests) */
+  auth?: AuthOptions;
   /** where unexpected errors (the 500s) are reported; console.error by default */
   logError?: (error: unknown) => void;
 }
@@ -46,10 +49,12 @@ export function createApp(deps: AppDeps): Hono {
       throw error instanceof Error ? error : new Error(String(error));
     }
   });
-  // order matters: refuse foreign hosts and origins before anything reads a body or touches the service
+  // order matters: refuse foreign hosts and origins, then anyone without the token, before anything reads a
+  // body or touches the service
   app.use('*', noFraming());
   app.use('*', hostCheck(allowedHosts));
   app.use('*', originCheck(allowedHosts));
+  if (deps.auth) app.use('*', authCheck(deps.auth));
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => jsonError(c, 413, `Body larger than ${MAX_BODY_BYTES} bytes`) }));
   app.use('*', jsonBodyOnly());
   // API answers are live state: never let a browser or proxy serve a stale copy

@@ -6,6 +6,8 @@ export interface StreamOptions {
   pageSize: number;
   /** a live client whose unsent data grows beyond this is closed with 1013 (it reconnects and replays) */
   maxBufferedBytes: number;
+  /** how long a client closed for being slow has to read up to the close frame before its socket is cut */
+  slowCloseGraceMs: number;
   /** live events held while replaying; past this they are dropped and read back from storage instead */
   maxPendingEvents: number;
   /** how long a client without `?after` has to send `{"type":"hello","after":n}` before it gets the state hello */
@@ -14,7 +16,9 @@ export interface StreamOptions {
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   pageSize: 500,
-  maxBufferedBytes: 4 * 1024 * 1024,
+  // with the client cap (DEFAULT_MAX_CLIENTS) this bounds what unread clients can make us hold
+  maxBufferedBytes: 1024 * 1024,
+  slowCloseGraceMs: 5_000,
   maxPendingEvents: 10_000,
   helloWaitMs: 150,
 };
@@ -24,6 +28,8 @@ export interface StreamSocket {
   readonly bufferedAmount: number;
   send(data: string, callback?: (error?: Error) => void): void;
   close(code?: number, reason?: string): void;
+  /** cuts the connection without a closing handshake */
+  terminate?(): void;
 }
 
 /** Close codes the client can act on. */
@@ -189,6 +195,9 @@ export class EventStream {
     if (this.socket.bufferedAmount > this.options.maxBufferedBytes) {
       // a client that cannot keep up would make us buffer without bound; it reconnects with ?after and replays
       this.end(CLOSE_TRY_AGAIN_LATER, `too slow: reconnect with ?after=${events[0]!.id - 1}`);
+      // the close frame waits behind everything buffered: a client that reads again gets 1013; one that
+      // never reads would keep the buffer for ws's 30 s closing timeout, so it is cut sooner
+      setTimeout(() => this.socket.terminate?.(), this.options.slowCloseGraceMs).unref();
       return;
     }
     try {

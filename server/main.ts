@@ -6,9 +6,10 @@ import { endRecordedProcesses } from '../machines/claude/process-tree.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
 import { chooseDatabaseFile, importHistory } from './history.js';
+import { loadOrCreateToken, tokenFileFor } from './auth.js';
+import { checkNotifyUrl, createNotifier } from './notify.js';
 import { createRunnerService } from './runner-service.js';
-import { startServer } from './start.js';
-
+import { listenServer } from './start.js';
 
 export interface ServeOptions {
   projectRoot: string;
@@ -24,10 +25,20 @@ export interface ServeOptions {
   resultGraceMs?: number;
   /** every runner event, for a terminal log */
   onEvent?: RunnerListener;
+  /** false: no token (`--no-auth`, for those who put their own authenticating proxy in front); default true */
+  auth?: boolean;
+  /** the webhook (`--notify-url`): a JSON POST per batch end, error, blocked story and usage-limit wait */
+  notifyUrl?: string;
+  /** where webhook delivery failures are reported (default: stderr) */
+  logNotify?: (message: string) => void;
 }
 
 export interface Serving {
   url: string;
+  /** the URL to open once: `url` with `?token=` (the browser exchanges it for a cookie), or `url` without auth */
+  dashboardUrl: string;
+  /** the secret every request must carry, or null with `auth: false` */
+  token: string | null;
   dbFile: string;
   layout: ProjectLayout;
   recovery: RecoveryReport;
@@ -50,14 +61,21 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   if (!(await findExecutable(claudeBin, options.env?.['PATH'] ?? process.env['PATH']))) {
     throw new Error(claudeNotFoundMessage(claudeBin));
   }
+  if (options.notifyUrl !== undefined) checkNotifyUrl(options.notifyUrl);
   const choice = chooseDatabaseFile(layout, options.dbFile);
   const dbFile = choice.file;
-  const db = openDatabase(dbFile);
-  const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
+  // the port first: a port in use must fail before a new database file is created and migrated
+  const listening = await listenServer({
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  const cleanup: (() => Promise<void> | void)[] = [() => listening.close()];
   const unwind = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
   try {
+    const db = openDatabase(dbFile);
+    cleanup.push(() => db.close());
     // an existing database is claimed before it is migrated, so a second orchestrator never touches it
     const claimedFirst = hasOwnerTable(db);
     if (claimedFirst) acquireOwner(db);
@@ -79,14 +97,26 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     });
     if (options.onEvent) runner.subscribe(options.onEvent);
     cleanup.push(() => runner.close());
-    const server = await startServer({
+    if (options.notifyUrl !== undefined) {
+      const notifier = createNotifier({
+        url: options.notifyUrl,
+        project: layout.root,
+        batchId: () => runner.batchId(),
+        log: options.logNotify ?? ((message) => process.stderr.write(`sprint-runner: ${message}\n`)),
+      });
+      runner.subscribe(notifier.listener);
+      // after the runner has stopped (pushed before it, so it runs after it): a last batch end still goes out
+      cleanup.splice(cleanup.length - 1, 0, () => notifier.close());
+    }
+    const token = options.auth === false ? null : loadOrCreateToken(tokenFileFor(dbFile));
+    const server = listening.start({
       service: createRunnerService(runner, db),
-      ...(options.host ? { host: options.host } : {}),
-      ...(options.port !== undefined ? { port: options.port } : {}),
+      token,
       ...(options.staticDir ? { staticDir: options.staticDir } : {}),
     });
+    // closed first on the way out (close is idempotent): no request reaches a closing database
     cleanup.push(() => server.close());
-    return { url: server.url, dbFile, layout, recovery, notices, runner, close: unwind };
+    return { url: server.url, dashboardUrl: server.dashboardUrl, token, dbFile, layout, recovery, notices, runner, close: unwind };
   } catch (error) {
     await unwind();
     throw error;

@@ -10,7 +10,9 @@ import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
 import { storyFileFor } from '../machines/project/story-files.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
-import { ServiceError, TASKS_PER_COMMAND, type ApiState, type SprintService, type StoredEvent } from './service.js';
+import { RunnerError } from '../machines/runner-errors.js';
+import { serviceErrorOf } from './errors.js';
+import { TASKS_PER_COMMAND, type ApiState, type SprintService, type StoredEvent } from './service.js';
 
 interface LiveCommand {
   id: string;
@@ -52,15 +54,12 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
   const layout = runner.layout;
   const taxonomyOf = async () => (taxonomy ??= await loadTaxonomy(await layout));
 
+  /** runner errors carry codes; the API answers them by code (errors.ts), never by their wording */
   const control = async (action: () => Promise<void> | void) => {
     try {
       await action();
     } catch (error) {
-      const message = (error as Error).message;
-      if (/already active/.test(message)) throw new ServiceError(message, 409);
-      if (/no stopped or interrupted batch|cannot resume/.test(message)) throw new ServiceError(message, 409);
-      if (/cycles must be/.test(message)) throw new ServiceError(message, 400);
-      throw error;
+      throw error instanceof RunnerError ? serviceErrorOf(error) : error;
     }
   };
 
@@ -98,7 +97,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
         lastEventId: await lastEventId(db),
       };
     },
-    start: (cycles) => control(() => runner.start({ cycles })),
+    start: (cycles, options = {}) => control(() => runner.start({ cycles, ...(options.discard ? { discard: true } : {}) })),
     resume: () => control(() => runner.resume()),
     pause: () => control(() => runner.pause()),
     stop: () => control(() => runner.stop()),

@@ -82,15 +82,15 @@ export function originCheck(allowedHosts: () => ReadonlySet<string>): Middleware
 }
 
 /**
- * Requires `Content-Type: application/json` on any request with a body. A cross-site HTML form can only send
- * form or text bodies without a CORS preflight, so an old browser that omits Origin still cannot post one.
+ * Requires `Content-Type: application/json` on every state-changing request, empty body or not. A cross-site
+ * HTML form or a no-CORS fetch can only send form or text types without a preflight, so even a browser that
+ * omits Origin cannot make one of these requests from another page.
  */
 export function jsonBodyOnly(): MiddlewareHandler {
   return async (c, next) => {
     if (!SAFE_METHODS.has(c.req.method)) {
-      const body = await c.req.text(); // cached by Hono, so the route can read it again
       const mediaType = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
-      if (body.length > 0 && mediaType !== 'application/json') return jsonError(c, 415, 'Content-Type must be application/json');
+      if (mediaType !== 'application/json') return jsonError(c, 415, 'Content-Type must be application/json (send {} for an empty body)');
     }
     await next();
   };

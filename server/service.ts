@@ -1,7 +1,7 @@
 // What the HTTP/WebSocket server needs from the runtime: the contract between server/ and the durable runner.
 
 /** The batch status the dashboard shows (issue 3: GET /api/state). */
-export type ApiStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
+export type ApiStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error' | 'abandoned';
 
 /**
  * GET /api/commands lists each command's newest this many task rows (and counts them all); the dashboard keeps
@@ -43,21 +43,34 @@ export interface ApiState {
   lastEventId: number;
 }
 
-/** A 4xx the API maps to a status code, with a message for the JSON body. */
+/**
+ * A 4xx the API answers as `{ "error": message, "code": code, ...details }`. The code is what clients act on
+ * (`resumable-batch`, `already-active`, ...); the message is for people.
+ */
 export class ServiceError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409 | 422,
+    readonly status: 400 | 404 | 409 | 415 | 422,
+    readonly code: string = STATUS_CODES[status],
+    /** more fields for the body, e.g. `{ batchId }` of the batch a 409 is about */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'ServiceError';
   }
 }
 
+/** The code of an error that has no more specific one. */
+const STATUS_CODES = { 400: 'bad-request', 404: 'not-found', 409: 'conflict', 415: 'unsupported-media-type', 422: 'unprocessable' } as const;
+
 export interface SprintService {
   state(): Promise<ApiState>;
-  /** throws ServiceError(409) while a batch is active, ServiceError(400) for a bad count */
-  start(cycles: number | 'all'): Promise<void>;
+  /**
+   * Throws ServiceError 409 `already-active` while a batch is active, 409 `resumable-batch` (with its batchId)
+   * while a stopped or interrupted batch could be resumed unless `discard` (which records it `abandoned`),
+   * 400 `bad-cycles` for a bad count.
+   */
+  start(cycles: number | 'all', options?: { discard?: boolean }): Promise<void>;
   /** resumes a paused, stopped or interrupted batch; 409 when there is none */
   resume(): Promise<void>;
   pause(): Promise<void>;

@@ -4,32 +4,51 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createApp } from './app.js';
-import type { StreamOptions } from './event-stream.js';
+import { cookieNameFor } from './auth.js';
+import { CLOSE_TRY_AGAIN_LATER, type StreamOptions } from './event-stream.js';
 import { allowedHostsFor } from './security.js';
 import type { SprintService } from './service.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
 
-export interface StartServerOptions {
-  service: SprintService;
+/** Where to listen: known before anything else exists, so a port in use fails before the database is touched. */
+export interface ListenOptions {
   /** the address to bind; loopback by default because the API can start agents */
   host?: string;
   /** 0 picks a free port (tests); the chosen one is in the result */
   port?: number;
+}
+
+export interface StartServerOptions extends ListenOptions {
+  service: SprintService;
   /** the built dashboard, served at `/` */
   staticDir?: string;
   /** how often each WebSocket is pinged; one that has not answered the previous ping is terminated */
   heartbeatMs?: number;
   stream?: Partial<StreamOptions>;
   logError?: (error: unknown) => void;
+  /** the secret every request must carry (server/auth.ts); absent or null: no authentication */
+  token?: string | null;
+  /** WebSocket clients at once; one more is closed at once with 1013 (default 32) */
+  maxClients?: number;
 }
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:4280 */
   url: string;
+  /** the URL to open once: with `?token=` when authentication is on (exchanged for a cookie, then dropped) */
+  dashboardUrl: string;
   port: number;
   /** stops listening, closes every WebSocket (1001) and HTTP connection, and resolves when all are gone */
+  close(): Promise<void>;
+}
+
+/** A server that listens but answers 503 until start() gives it the service. */
+export interface ListeningServer {
+  url: string;
+  port: number;
+  start(options: Omit<StartServerOptions, keyof ListenOptions>): RunningServer;
   close(): Promise<void>;
 }
 
@@ -38,50 +57,52 @@ const HEARTBEAT_MS = 30_000;
 const CLOSE_GRACE_MS = 1_000;
 /** clients send one small hello at most */
 const MAX_CLIENT_MESSAGE_BYTES = 64 * 1024;
+/** a dashboard is one or two tabs; more than this is a leak or an attack, and each costs buffers */
+export const DEFAULT_MAX_CLIENTS = 32;
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const host = options.host ?? DEFAULT_HOST;
-  const requestedPort = options.port ?? DEFAULT_PORT;
-  // empty until we listen: no request can arrive before then, and port 0 only becomes a port then
-  let allowedHosts: ReadonlySet<string> = new Set();
-  const app = createApp({
-    service: options.service,
-    allowedHosts: () => allowedHosts,
-    ...(options.staticDir !== undefined && { staticDir: options.staticDir }),
-    ...(options.stream !== undefined && { stream: options.stream }),
-    ...(options.logError !== undefined && { logError: options.logError }),
-  });
+  return (await listenServer(options)).start(options);
+}
 
-  // node-server sends each upgrade through app.fetch, so the Host and Origin checks refuse it with a 403
+/**
+ * Binds the port first: serve calls this before it opens the database, so a port in use creates no file.
+ * Requests that arrive before start() get a 503.
+ */
+export async function listenServer(options: ListenOptions): Promise<ListeningServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  let handle: ((request: Request, env: unknown) => Response | Promise<Response>) | null = null;
+  let maxClients = DEFAULT_MAX_CLIENTS;
+
+  // node-server sends each upgrade through the app's fetch, so the Host, Origin and token checks refuse it
   // before the handshake, and the /ws route then completes it on this WebSocketServer
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
-  const server = createAdaptorServer({ fetch: app.fetch, websocket: { server: wss } }) as Server;
+  const server = createAdaptorServer({
+    fetch: (request: Request, env: unknown) =>
+      handle ? handle(request, env) : Response.json({ error: 'starting: try again in a moment', code: 'starting' }, { status: 503 }),
+    websocket: { server: wss },
+  }) as Server;
 
-  await listen(server, requestedPort, host);
+  await listen(server, options.port ?? DEFAULT_PORT, host);
   const port = (server.address() as AddressInfo).port;
-  allowedHosts = allowedHostsFor(host, port);
+  const allowedHosts = allowedHostsFor(host, port);
+  const url = `http://${urlHost(host)}:${port}`;
 
   // a socket whose peer vanished (sleep, cable) never reports close; an unanswered ping finds it
   const alive = new WeakMap<WebSocket, boolean>();
   wss.on('connection', (ws: WebSocket) => {
+    // the cap: every client holds a subscription and up to maxBufferedBytes of unsent events
+    if (wss.clients.size > maxClients) {
+      ws.close(CLOSE_TRY_AGAIN_LATER, `too many clients (at most ${maxClients})`);
+      return;
+    }
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
   });
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, options.heartbeatMs ?? HEARTBEAT_MS);
-  heartbeat.unref();
+  let heartbeat: NodeJS.Timeout | null = null;
 
   let closing: Promise<void> | null = null;
   const close = async (): Promise<void> => {
-    clearInterval(heartbeat);
+    if (heartbeat) clearInterval(heartbeat);
     const clients = [...wss.clients];
     const clientsGone = Promise.all(clients.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((resolve) => ws.once('close', resolve)))));
     const serverGone = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -94,11 +115,37 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     await Promise.all([clientsGone, serverGone]);
     clearTimeout(cut);
   };
+  const closeOnce = () => (closing ??= close());
 
   return {
-    url: `http://${urlHost(host)}:${port}`,
+    url,
     port,
-    close: () => (closing ??= close()),
+    close: closeOnce,
+    start(startOptions) {
+      const token = startOptions.token ?? null;
+      maxClients = startOptions.maxClients ?? DEFAULT_MAX_CLIENTS;
+      const app = createApp({
+        ...(token !== null && { auth: { token, cookieName: () => cookieNameFor(port) } }),
+        service: startOptions.service,
+        allowedHosts: () => allowedHosts,
+        ...(startOptions.staticDir !== undefined && { staticDir: startOptions.staticDir }),
+        ...(startOptions.stream !== undefined && { stream: startOptions.stream }),
+        ...(startOptions.logError !== undefined && { logError: startOptions.logError }),
+      });
+      handle = (request, env) => app.fetch(request, env);
+      heartbeat = setInterval(() => {
+        for (const ws of wss.clients) {
+          if (alive.get(ws) === false) {
+            ws.terminate();
+            continue;
+          }
+          alive.set(ws, false);
+          ws.ping();
+        }
+      }, startOptions.heartbeatMs ?? HEARTBEAT_MS);
+      heartbeat.unref();
+      return { url, dashboardUrl: token === null ? url : `${url}/?token=${token}`, port, close: closeOnce };
+    },
   };
 }
 

@@ -6,11 +6,11 @@ import type { SprintService } from '../service.js';
 /** The spec's default when the user gives no cycle count. */
 export const DEFAULT_CYCLES = 2;
 
-const CYCLES_HELP = 'send {"cycles": <whole number of at least 1>} or {"cycles": "all"}';
+const CYCLES_HELP = 'send {"cycles": <whole number of at least 1>} or {"cycles": "all"}, and "discard": true to drop a stopped batch';
 
-/** The cycle count from a start request's body: no body or no `cycles` means the default. */
-export function parseCycles(body: string): number | 'all' {
-  if (body.trim() === '') return DEFAULT_CYCLES;
+/** What a start request asks for: no body or no `cycles` means the default count; `discard` abandons a stopped batch. */
+export function parseStart(body: string): { cycles: number | 'all'; discard: boolean } {
+  if (body.trim() === '') return { cycles: DEFAULT_CYCLES, discard: false };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -18,7 +18,12 @@ export function parseCycles(body: string): number | 'all' {
     throw badRequest(`Body is not valid JSON: ${CYCLES_HELP}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest(`Body must be a JSON object: ${CYCLES_HELP}`);
-  const cycles: unknown = (parsed as Record<string, unknown>).cycles;
+  const { cycles, discard } = parsed as Record<string, unknown>;
+  if (discard !== undefined && typeof discard !== 'boolean') throw badRequest(`Invalid discard ${JSON.stringify(discard)}: it is true or false`);
+  return { cycles: parseCycles(cycles), discard: discard === true };
+}
+
+function parseCycles(cycles: unknown): number | 'all' {
   if (cycles === undefined) return DEFAULT_CYCLES;
   if (cycles === 'all') return 'all';
   // a string such as "3" is refused rather than guessed at: the dashboard sends numbers
@@ -31,7 +36,8 @@ export function batchRoutes(service: SprintService): Hono {
   const done = async () => ({ ok: true as const, state: await service.state() });
   return new Hono()
     .post('/start', async (c) => {
-      await service.start(parseCycles(await c.req.text()));
+      const { cycles, discard } = parseStart(await c.req.text());
+      await service.start(cycles, discard ? { discard } : {});
       return c.json(await done());
     })
     .post('/pause', async (c) => {

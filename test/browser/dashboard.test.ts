@@ -69,7 +69,7 @@ const shot = async (page: Page, name: string) => {
 describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('Start with cycles 1 begins a batch, and live events appear', async () => {
     const { serve } = await demo({ commands: { 'code-review': ['slow:400'] } });
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('1');
     await page.getByTestId('run-start').click();
     await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/Running cycle 1\/1/);
@@ -82,7 +82,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('Pause, Resume and Stop work, and resume after stop completes', async () => {
     const { serve } = await demo({ commands: { 'dev-story': ['slow:1500'], 'code-review': ['slow:800'] } });
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('2');
     await page.getByTestId('run-start').click();
     await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/Running/);
@@ -96,8 +96,11 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => statusText(page)).toMatch(/Running/);
 
     await page.getByTestId('run-stop').click();
-    await expect.poll(() => statusText(page), { timeout: 15_000 }).toBe('Stopped');
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped/);
     expect(await page.getByTestId('run-stop').isDisabled()).toBe(true);
+    // a stopped batch is resumed or explicitly discarded: Start alone would be refused
+    expect(await page.getByTestId('run-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('run-discard').isEnabled()).toBe(true);
     expect((await serve.api<{ status: string }>('/api/state')).body.status).toBe('stopped');
 
     await page.getByTestId('run-resume').click();
@@ -106,9 +109,35 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(state.batch.cyclesCompleted).toBe(2);
   });
 
+  it('after a restart, a stopped batch offers Resume or Discard & start new, and discarding records it abandoned', async () => {
+    const port = await freePort();
+    const first = await demo({ commands: { 'code-review': ['slow:1500'] } }, port);
+    await first.serve.api('/api/batch/start', { method: 'POST', body: { cycles: 1 } });
+    await waitFor(async () => ((await first.serve.api<{ status: string }>('/api/state')).body.status === 'running' ? true : null), 'the batch to run');
+    await first.serve.api('/api/batch/stop', { method: 'POST' });
+    first.serve.child.kill('SIGTERM');
+    await first.serve.exited;
+    serves.splice(serves.indexOf(first.serve), 1);
+
+    const second = await demo({}, port, first.root);
+    const page = await open(second.serve.dashboardUrl);
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped: Resume goes on from the exact step, or Discard & start new/);
+    expect(await page.getByTestId('run-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('run-resume').isEnabled()).toBe(true);
+    await page.getByTestId('run-cycles').fill('1');
+    await page.getByTestId('run-discard').click();
+    await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed/);
+    expect(await page.getByTestId('run-error').textContent()).toBe('');
+    const batches = (await second.serve.api<{ id: number; status: string }[]>('/api/batches')).body;
+    expect(batches.map((b) => [b.id, b.status]).sort()).toEqual([
+      [1, 'abandoned'],
+      [2, 'completed'],
+    ]);
+  });
+
   it('a reload keeps the tab, the filters and the cycles input', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('all');
     await page.getByTestId('log-filter-text').fill('review');
     await page.locator('[data-tab="stories"]').click();
@@ -123,7 +152,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('the same DOM node for a story row survives 50 updates', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     await page.locator('[data-tab="stories"]').click();
     const row = page.locator('[data-testid="story-row"][data-key="2a-3-search-api"]');
     await row.waitFor();
@@ -148,7 +177,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('a log row keeps its DOM node as newer events arrive, and a reader scrolled down stays on what they read', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url);
+    const page = await open(serve.dashboardUrl);
     type Win = { sprintRunner: { store: { lastEventId: number; apply: (e: unknown) => void } } };
     // events through the store's own entry point, as the WebSocket delivers them
     const push = (count: number) =>
@@ -186,7 +215,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
   it('at 1920 px the content spans the viewport', async () => {
     const { serve } = await demo();
-    const page = await open(serve.url, 1920);
+    const page = await open(serve.dashboardUrl, 1920);
     for (const tab of ['run', 'epics', 'stories', 'activity', 'timeline', 'inspector']) {
       await page.locator(`[data-tab="${tab}"]`).click();
       const width = await page.locator(`[data-view="${tab}"]`).evaluate((el) => el.getBoundingClientRect().width);
@@ -199,7 +228,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   it('after the server restarts, the page reconnects and shows the events it missed', async () => {
     const port = await freePort();
     const first = await demo({ commands: { 'code-review': ['slow:300'] } }, port);
-    const page = await open(first.serve.url);
+    const page = await open(first.serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('2');
     await page.getByTestId('run-start').click();
     await expect.poll(() => page.getByTestId('log-row').count(), { timeout: 15_000 }).toBeGreaterThan(3);
@@ -228,7 +257,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     const { serve } = await demo();
     await serve.api('/api/batch/start', { method: 'POST', body: { cycles: 2 } });
     await waitFor(async () => ((await serve.api<{ status: string }>('/api/state')).body.status === 'completed' ? true : null), 'the batch', 60_000);
-    const page = await open(serve.url, 1600);
+    const page = await open(serve.dashboardUrl, 1600);
     expect(await page.getByTestId('card-stories').textContent()).toMatch(/\d+\/9/);
     await page.locator('[data-tab="epics"]').click();
     await expect.poll(() => page.getByTestId('epic-card').count()).toBe(3);

@@ -92,7 +92,7 @@ describe('serve through its API', () => {
     const received: number[] = [];
     const connect = (after?: number) =>
       new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`${serve.url.replace('http', 'ws')}/ws${after !== undefined ? `?after=${after}` : ''}`);
+        const ws = new WebSocket(`${serve.url.replace('http', 'ws')}/ws${after !== undefined ? `?after=${after}` : ''}`, { headers: { Authorization: `Bearer ${serve.token}` } });
         ws.on('message', (data: Buffer) => {
           for (const event of JSON.parse(data.toString()) as { id: number; type: string }[]) if (event.type !== 'hello') received.push(event.id);
         });

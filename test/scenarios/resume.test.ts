@@ -107,4 +107,43 @@ describe('resume from a persisted snapshot', () => {
     const second = runnerOn(root, store);
     await expect(second.runner.resume()).rejects.toThrow('cannot resume exactly');
   });
+
+  it('Start with a resumable batch is refused by code, naming it, until discard records it abandoned', async () => {
+    const store = new JsonStore();
+    const root = makeProject({ developmentStatus: '  epic-1: in-progress\n  1-1-alpha: review\n', scenario: { commands: { 'code-review': ['hang', 'ok'] } } });
+    const first = runnerOn(root, store);
+    await first.runner.start({ cycles: 1 });
+    await waitFor(() => first.starts().length > 0 || null, 'the hanging code-review');
+    await expect(first.runner.start({ cycles: 1 })).rejects.toMatchObject({ code: 'already-active' });
+    await first.runner.stop();
+    // stopped in this process is the same as after a restart
+    await expect(first.runner.start({ cycles: 1 })).rejects.toMatchObject({ code: 'resumable-batch', batchId: 1, message: 'batch 1 is stopped: resume it, or discard it and start a new batch' });
+    await first.runner.close();
+
+    const second = runnerOn(root, store);
+    await expect(second.runner.start({ cycles: 1 })).rejects.toMatchObject({ code: 'resumable-batch', batchId: 1 });
+    store.batches[0]!.version = 'older';
+    await expect(second.runner.resume()).rejects.toMatchObject({ code: 'version-mismatch', batchId: 1 });
+    await expect(second.runner.start({ cycles: 1 })).rejects.toMatchObject({ code: 'resumable-batch', message: expect.stringContaining('cannot resume exactly: discard it') });
+    await second.runner.start({ cycles: 1, discard: true });
+    await second.runner.done();
+    expect(store.batches.map((b) => b.status)).toEqual(['abandoned', 'completed']);
+    expect(second.events.find((e) => e.type === 'state' && e.payload.status === 'abandoned')).toBeDefined();
+    await expect(second.runner.resume()).rejects.toMatchObject({ code: 'nothing-to-resume' });
+  });
+
+  it('discard in the process that stopped the batch releases it and runs a new batch to the end', async () => {
+    const store = new JsonStore();
+    const root = makeProject({ developmentStatus: '  epic-1: in-progress\n  1-1-alpha: review\n', scenario: { commands: { 'code-review': ['hang', 'ok'] } } });
+    const first = runnerOn(root, store);
+    await first.runner.start({ cycles: 1 });
+    await waitFor(() => first.starts().length > 0 || null, 'the hanging code-review');
+    await first.runner.stop();
+    await first.runner.start({ cycles: 1, discard: true });
+    expect(first.runner.batchId()).toBe(2);
+    const output = await first.runner.done();
+    expect(output).toMatchObject({ type: 'ok', cyclesCompleted: 1 });
+    expect(store.batches.map((b) => b.status)).toEqual(['abandoned', 'completed']);
+    expect(first.runner.livePids()).toEqual([]);
+  });
 });

@@ -23,7 +23,7 @@ beforeEach(() => {
 });
 
 const get = (path: string, headers: Record<string, string> = {}) => app.request(`${BASE}${path}`, { headers });
-const post = (path: string, body?: string, headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' }) =>
+const post = (path: string, body?: string, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
   app.request(`${BASE}${path}`, { method: 'POST', headers, ...(body !== undefined && { body }) });
 const json = async (response: Response) => (await response.json()) as Record<string, unknown>;
 
@@ -90,7 +90,7 @@ describe('GET /api/events', () => {
   it.each(['after=-1', 'after=1.5', 'after=x', 'limit=0', 'limit=-3', 'limit=2.5', 'limit=abc', 'after=1e3'])('refuses %s with 400', async (query) => {
     const response = await get(`/api/events?${query}`);
     expect(response.status).toBe(400);
-    expect(await json(response)).toEqual({ error: expect.stringMatching(/after|limit/) });
+    expect(await json(response)).toEqual({ error: expect.stringMatching(/after|limit/), code: 'bad-request' });
     expect(service.calls).toEqual([]);
   });
 });
@@ -106,7 +106,24 @@ describe('POST /api/batch/start', () => {
     const response = await post('/api/batch/start', body);
     expect(response.status).toBe(200);
     expect(await json(response)).toEqual({ ok: true, state: expect.objectContaining({ status: 'running' }) });
-    expect(service.calls[0]).toEqual({ method: 'start', args: [cycles] });
+    expect(service.calls[0]).toEqual({ method: 'start', args: [cycles, {}] });
+  });
+
+  it('passes discard: true on, and refuses a discard that is not a boolean', async () => {
+    expect((await post('/api/batch/start', '{"cycles": 2, "discard": true}')).status).toBe(200);
+    expect(service.calls[0]).toEqual({ method: 'start', args: [2, { discard: true }] });
+    const response = await post('/api/batch/start', '{"cycles": 2, "discard": "yes"}');
+    expect(response.status).toBe(400);
+    expect(await json(response)).toEqual({ error: expect.stringContaining('discard'), code: 'bad-request' });
+  });
+
+  it('answers 409 resumable-batch naming the stopped batch, and discard starts a new one', async () => {
+    service.status = 'stopped';
+    const refused = await post('/api/batch/start', '{"cycles": 1}');
+    expect(refused.status).toBe(409);
+    expect(await json(refused)).toEqual({ error: expect.stringContaining('batch 1'), code: 'resumable-batch', batchId: 1 });
+    const started = await post('/api/batch/start', '{"cycles": 1, "discard": true}');
+    expect(started.status).toBe(200);
   });
 
   it.each(['{"cycles": 0}', '{"cycles": -1}', '{"cycles": 1.5}', '{"cycles": "x"}', '{"cycles": "3"}', '{"cycles": null}', '{"cycles": true}', '{cycles: 3}', '[3]', '3', 'null', '"all"'])(
@@ -114,7 +131,7 @@ describe('POST /api/batch/start', () => {
     async (body) => {
       const response = await post('/api/batch/start', body);
       expect(response.status).toBe(400);
-      expect(await json(response)).toEqual({ error: expect.stringContaining('cycles') });
+      expect(await json(response)).toEqual({ error: expect.stringContaining('cycles'), code: 'bad-request' });
       expect(service.calls).toEqual([]);
     },
   );
@@ -123,7 +140,7 @@ describe('POST /api/batch/start', () => {
     service.status = 'running';
     const response = await post('/api/batch/start', '{"cycles": 1}');
     expect(response.status).toBe(409);
-    expect(await json(response)).toEqual({ error: 'A batch is already active' });
+    expect(await json(response)).toEqual({ error: 'A batch is already active', code: 'already-active' });
   });
 
   it('accepts application/json with a charset', async () => {
@@ -145,13 +162,13 @@ describe('POST /api/batch/pause|resume|stop', () => {
   it('resume with nothing to resume is the service 409', async () => {
     const response = await post('/api/batch/resume');
     expect(response.status).toBe(409);
-    expect(await json(response)).toEqual({ error: 'No batch to resume' });
+    expect(await json(response)).toEqual({ error: 'No batch to resume', code: 'nothing-to-resume' });
   });
 
   it('GET on a POST route is a JSON 404', async () => {
     const response = await get('/api/batch/start');
     expect(response.status).toBe(404);
-    expect(await json(response)).toEqual({ error: expect.any(String) });
+    expect(await json(response)).toEqual({ error: expect.any(String), code: 'not-found' });
   });
 });
 
@@ -160,15 +177,15 @@ describe('errors', () => {
     for (const path of ['/api/nope', '/api', '/api/batch/explode']) {
       const response = await get(path);
       expect(response.status).toBe(404);
-      expect(await json(response)).toEqual({ error: expect.stringContaining(path) });
+      expect(await json(response)).toEqual({ error: expect.stringContaining(path), code: 'not-found' });
     }
   });
 
-  it.each([400, 404, 409, 422] as const)('a ServiceError(%i) keeps its status and message', async (status) => {
-    service.fail('stories', new ServiceError(`nope ${status}`, status));
+  it.each([400, 404, 409, 422] as const)('a ServiceError(%i) keeps its status, message, code and details', async (status) => {
+    service.fail('stories', new ServiceError(`nope ${status}`, status, `code-${status}`, { batchId: 7 }));
     const response = await get('/api/stories');
     expect(response.status).toBe(status);
-    expect(await json(response)).toEqual({ error: `nope ${status}` });
+    expect(await json(response)).toEqual({ error: `nope ${status}`, code: `code-${status}`, batchId: 7 });
     expect(logged).toEqual([]);
   });
 
@@ -176,7 +193,7 @@ describe('errors', () => {
     service.fail('batches', new Error('database is locked'));
     const response = await get('/api/batches');
     expect(response.status).toBe(500);
-    expect(await json(response)).toEqual({ error: 'database is locked' });
+    expect(await json(response)).toEqual({ error: 'database is locked', code: 'internal' });
     expect(logged).toHaveLength(1);
     expect((await get('/api/batches')).status).toBe(200);
   });
@@ -185,7 +202,7 @@ describe('errors', () => {
     service.fail('taxonomy', 'plain string');
     const response = await get('/api/taxonomy');
     expect(response.status).toBe(500);
-    expect(await json(response)).toEqual({ error: 'plain string' });
+    expect(await json(response)).toEqual({ error: 'plain string', code: 'internal' });
   });
 
   it('a body over 64 KiB is a 413', async () => {
@@ -201,7 +218,7 @@ describe('Host check', () => {
     async (host) => {
       const response = await get('/api/state', { Host: host });
       expect(response.status).toBe(403);
-      expect(await json(response)).toEqual({ error: 'Forbidden host' });
+      expect(await json(response)).toEqual({ error: 'Forbidden host', code: 'forbidden' });
       expect(service.calls).toEqual([]);
     },
   );
@@ -228,7 +245,7 @@ describe('Origin check', () => {
     async (origin) => {
       const response = await post('/api/batch/start', '{"cycles": 1}', { 'Content-Type': 'application/json', Origin: origin });
       expect(response.status).toBe(403);
-      expect(await json(response)).toEqual({ error: 'Forbidden origin' });
+      expect(await json(response)).toEqual({ error: 'Forbidden origin', code: 'forbidden' });
       expect(service.calls).toEqual([]);
     },
   );
@@ -262,11 +279,27 @@ describe('Content-Type on POST bodies', () => {
     const response = await app.request(`${BASE}/api/batch/start`, { method: 'POST', body: '{"cycles": 1}', headers: new Headers(headers) });
     // a Request given a string body and no Content-Type gets text/plain from fetch itself
     expect(response.status).toBe(415);
-    expect(await json(response)).toEqual({ error: 'Content-Type must be application/json' });
+    expect(await json(response)).toEqual({ error: 'Content-Type must be application/json (send {} for an empty body)', code: 'unsupported-media-type' });
     expect(service.calls).toEqual([]);
   });
 
-  it('needs no Content-Type without a body', async () => {
+  // issue 12.6: an empty text/plain POST without Origin (what a no-CORS page can send) started a batch
+  it.each<[string, Record<string, string>]>([
+    ['no Content-Type', {}],
+    ['text/plain', { 'Content-Type': 'text/plain' }],
+    ['a form', { 'Content-Type': 'application/x-www-form-urlencoded' }],
+  ])('refuses an empty-body control POST with %s (415), for every control', async (_name, headers) => {
+    for (const action of ['start', 'pause', 'resume', 'stop']) {
+      const response = await app.request(`${BASE}/api/batch/${action}`, { method: 'POST', headers: new Headers(headers) });
+      expect(response.status).toBe(415);
+      expect(await json(response)).toMatchObject({ code: 'unsupported-media-type' });
+    }
+    expect(service.calls).toEqual([]);
+  });
+
+  it('takes an empty body with application/json as the defaults', async () => {
+    expect((await post('/api/batch/start', '')).status).toBe(200);
+    expect(service.calls[0]).toEqual({ method: 'start', args: [2, {}] });
     expect((await post('/api/batch/stop')).status).toBe(200);
   });
 });
@@ -307,7 +340,7 @@ describe('static files', () => {
     expect((await staticApp.request(`${BASE}/api/state`)).status).toBe(200);
     const missing = await staticApp.request(`${BASE}/api/index.html`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: expect.any(String) });
+    expect(await missing.json()).toEqual({ error: expect.any(String), code: 'not-found' });
     expect((await staticApp.request(`${BASE}/nothing.css`)).status).toBe(404);
     expect((await staticApp.request(`${BASE}/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
   });

@@ -57,15 +57,18 @@ export class FakeService implements SprintService {
     };
   }
 
-  async start(cycles: number | 'all'): Promise<void> {
-    this.record('start', cycles);
-    if (this.status === 'running' || this.status === 'paused' || this.status === 'stopping') throw new ServiceError('A batch is already active', 409);
+  async start(cycles: number | 'all', options: { discard?: boolean } = {}): Promise<void> {
+    this.record('start', cycles, options);
+    if (this.status === 'running' || this.status === 'paused' || this.status === 'stopping') throw new ServiceError('A batch is already active', 409, 'already-active');
+    if ((this.status === 'stopped' || this.status === 'interrupted') && !options.discard) {
+      throw new ServiceError('batch 1 is stopped: resume it, or discard it and start a new batch', 409, 'resumable-batch', { batchId: 1 });
+    }
     this.status = 'running';
   }
 
   async resume(): Promise<void> {
     this.record('resume');
-    if (this.status !== 'paused' && this.status !== 'stopped') throw new ServiceError('No batch to resume', 409);
+    if (this.status !== 'paused' && this.status !== 'stopped') throw new ServiceError('No batch to resume', 409, 'nothing-to-resume');
     this.status = 'running';
   }
 

@@ -9,16 +9,21 @@ export const BUILT_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 
 export interface ServeProcess {
   child: ChildProcess;
+  /** the server's base URL, without the token */
   url: string;
+  /** the URL serve printed: with `?token=`, to open once in a browser */
+  dashboardUrl: string;
+  /** the token serve printed (null with --no-auth) */
+  token: string | null;
   output(): string;
   api<T = unknown>(route: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; body: T }>;
   /** resolves with the exit code or signal */
   exited: Promise<number | string | null>;
 }
 
-export async function startServe(root: string, dbFile: string, env: NodeJS.ProcessEnv = {}, port = 0): Promise<ServeProcess> {
+export async function startServe(root: string, dbFile: string, env: NodeJS.ProcessEnv = {}, port = 0, args: string[] = []): Promise<ServeProcess> {
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` (npm test does)`);
-  const child = spawn(process.execPath, [BUILT_CLI, 'serve', '--project', root, '--db', dbFile, '--port', String(port), '--claude', SIM_CLAUDE], {
+  const child = spawn(process.execPath, [BUILT_CLI, 'serve', '--project', root, '--db', dbFile, '--port', String(port), '--claude', SIM_CLAUDE, ...args], {
     env: { ...process.env, SPRINT_SIM_PACE_MS: '0', IS_SANDBOX: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -28,7 +33,7 @@ export async function startServe(root: string, dbFile: string, env: NodeJS.Proce
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   let gone = false;
   void exited.then(() => (gone = true));
-  const url = await waitFor(
+  const dashboardUrl = await waitFor(
     () => {
       if (gone) throw new Error(`serve exited early:\n${output}`);
       return /dashboard: (http:\/\/\S+)/.exec(output)?.[1];
@@ -36,15 +41,22 @@ export async function startServe(root: string, dbFile: string, env: NodeJS.Proce
     'serve to print its URL',
     30_000,
   );
+  const printed = new URL(dashboardUrl);
+  const token = printed.searchParams.get('token');
+  const url = printed.origin;
   return {
     child,
     url,
+    dashboardUrl,
+    token,
     output: () => output,
     exited,
     async api<T>(route: string, init: { method?: string; body?: unknown } = {}) {
+      const method = init.method ?? 'GET';
       const response = await fetch(`${url}${route}`, {
-        method: init.method ?? 'GET',
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body), headers: { 'Content-Type': 'application/json' } } : {}),
+        method,
+        headers: { ...(token !== null ? { Authorization: `Bearer ${token}` } : {}), ...(method !== 'GET' ? { 'Content-Type': 'application/json' } : {}) },
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       });
       return { status: response.status, body: (await response.json()) as T };
     },

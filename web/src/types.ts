@@ -1,4 +1,5 @@
 // The shapes the dashboard reads from the API and the WebSocket (server/service.ts and db/reads.ts on the other side).
+import type { TaskStatus } from '../../db/schema.js';
 export type { ApiState, ApiStatus, StoredEvent } from '../../server/service.js';
 export { TASKS_PER_COMMAND } from '../../server/service.js';
 
@@ -6,7 +7,7 @@ export interface TaskView {
   storyShortId: string | null;
   taskId: string;
   known: boolean;
-  status: 'running' | 'done';
+  status: TaskStatus;
   message: string | null;
   startedAt: string;
   endedAt: string | null;

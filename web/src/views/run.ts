@@ -8,12 +8,17 @@ import type { View } from '../view.js';
 import { mountLog } from './log.js';
 
 /** What each button can do in each status: a button is enabled only when it can act. */
-const ENABLED: Record<string, ApiState['status'][]> = {
-  start: ['idle', 'completed', 'error', 'stopped', 'interrupted'],
+const ENABLED: Record<Action, ApiState['status'][]> = {
+  // a stopped or interrupted batch is resumed, or explicitly discarded: Start alone would be refused (409 resumable-batch)
+  start: ['idle', 'completed', 'error', 'abandoned'],
   pause: ['running'],
   resume: ['paused', 'stopped', 'interrupted'],
   stop: ['running', 'paused'],
+  discard: ['stopped', 'interrupted'],
 };
+const ACTIONS = ['start', 'pause', 'resume', 'stop', 'discard'] as const;
+type Action = (typeof ACTIONS)[number];
+const LABELS: Record<Action, string> = { start: 'Start', pause: 'Pause', resume: 'Resume', stop: 'Stop', discard: 'Discard & start new' };
 
 export function statusLine(state: ApiState): string {
   const cycle = state.cycle ? `${state.cycle.current}/${state.cycle.max === 'all' ? 'all' : state.cycle.max}` : '';
@@ -26,9 +31,11 @@ export function statusLine(state: ApiState): string {
     case 'stopping':
       return 'Stopping: ending every child process tree…';
     case 'stopped':
-      return 'Stopped';
+      return 'Stopped: Resume goes on from the exact step, or Discard & start new';
     case 'interrupted':
-      return 'Interrupted, resume?';
+      return 'Interrupted: Resume goes on from the exact step, or Discard & start new';
+    case 'abandoned':
+      return `Discarded: ${state.batch?.message ?? ''}`;
     case 'completed':
       return `Completed: ${state.batch?.message ?? ''}`;
     case 'error':
@@ -97,13 +104,14 @@ export const runView: View = {
   mount(container, store) {
     const cycles = h('input', { type: 'text', inputmode: 'numeric', size: 5, 'data-testid': 'run-cycles', value: ui().cycles, 'aria-label': 'cycles (a number or all)' });
     const error = h('span', { class: 'run-error', 'data-testid': 'run-error', role: 'alert' });
-    const act = async (action: 'start' | 'pause' | 'resume' | 'stop') => {
+    const act = async (action: Action) => {
       setText(error, '');
       try {
-        if (action === 'start') {
+        if (action === 'start' || action === 'discard') {
           const count = parseCycles(cycles.value);
           if (count === null) throw new Error('cycles must be a whole number of at least 1, or "all"');
-          await postJson('/api/batch/start', { cycles: count });
+          // discard: the stopped batch is recorded abandoned and a new one starts
+          await postJson('/api/batch/start', { cycles: count, ...(action === 'discard' ? { discard: true } : {}) });
         } else {
           await postJson(`/api/batch/${action}`);
         }
@@ -112,8 +120,8 @@ export const runView: View = {
         setText(error, (e as Error).message);
       }
     };
-    const buttons = (['start', 'pause', 'resume', 'stop'] as const).map((action) =>
-      h('button', { class: `action${action === 'start' ? ' primary' : ''}`, 'data-testid': `run-${action}`, disabled: true, onclick: () => void act(action) }, action[0]!.toUpperCase() + action.slice(1)),
+    const buttons = ACTIONS.map((action) =>
+      h('button', { class: `action${action === 'start' ? ' primary' : ''}`, 'data-testid': `run-${action}`, disabled: true, onclick: () => void act(action) }, LABELS[action]),
     );
     cycles.addEventListener('input', () => setUi('cycles', cycles.value));
 
@@ -142,7 +150,7 @@ export const runView: View = {
     }, 1000);
     store.on('state', (state) => {
       buttons.forEach((button, i) => {
-        button.disabled = !ENABLED[['start', 'pause', 'resume', 'stop'][i]!]!.includes(state.status);
+        button.disabled = !ENABLED[ACTIONS[i]!].includes(state.status);
       });
       setText(status, statusLine(state));
       status.dataset['status'] = state.status;
