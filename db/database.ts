@@ -7,14 +7,10 @@ import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationResultSe
 import { isAlive, readProcessStartTime } from '../machines/claude/process-tree.js';
 import { migrations as defaultMigrations } from './migrations.js';
 import type { Database } from './schema.js';
+import type { SprintDb } from './handle.js';
 import { getSync, runSync } from './writes.js';
 
-export interface SprintDb {
-  file: string;
-  sqlite: BetterSqlite3.Database;
-  kysely: Kysely<Database>;
-  close(): void;
-}
+export type { SprintDb };
 
 export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open';
 
