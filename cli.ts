@@ -116,6 +116,25 @@ class ProgressLine {
   }
 }
 
+/**
+ * The terminal log is for the operator only: a closed pipe (`serve | head -3`: EPIPE), a terminal that went
+ * away (EIO) or a full disk behind a redirect must never affect the run. Errors of our own output are
+ * swallowed, and once a stream has failed nothing more is written to it.
+ */
+export function guardTerminalOutput(streams: NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) stream.on('error', () => undefined);
+}
+
+/** Writes to stdout while it can still take output; never throws. */
+function say(text: string): void {
+  if (!process.stdout.writable) return;
+  try {
+    process.stdout.write(text);
+  } catch {
+    // a synchronous write error of a file or tty stdout: the log is lost, the run goes on
+  }
+}
+
 /** Prints each event as a log line, with a progress line under it on a terminal. */
 export function terminalLog(): (event: RunnerEvent) => void {
   const progress = new ProgressLine();
@@ -127,7 +146,7 @@ export function terminalLog(): (event: RunnerEvent) => void {
       process.nextTick(() => {
         const out = buffered;
         buffered = '';
-        process.stdout.write(out);
+        say(out);
       });
     }
     buffered += text;
@@ -145,16 +164,16 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
   capYoungGeneration();
   const serving = await serve({ ...options, onEvent: terminalLog() });
   if (serving.recovery.interruptedBatch !== null) {
-    process.stdout.write(
+    say(
       `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
     );
   }
-  process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
+  say(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
   await new Promise<void>((resolve) => {
     const onSignal = () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      process.stdout.write('\nstopping: ending every child process tree, recording the batch as stopped...\n');
+      say('\nstopping: ending every child process tree, recording the batch as stopped...\n');
       void serving.close().then(resolve);
     };
     process.on('SIGINT', onSignal);
@@ -171,6 +190,7 @@ const USAGE = `usage:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  guardTerminalOutput();
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
@@ -194,7 +214,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   if (command === 'demo') {
     const projectRoot = copyDemoProject();
-    process.stdout.write(`demo project copied to ${projectRoot}\n`);
+    say(`demo project copied to ${projectRoot}\n`);
     return serveUntilSignal({
       ...common,
       projectRoot,
