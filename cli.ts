@@ -162,24 +162,33 @@ export function terminalLog(): (event: RunnerEvent) => void {
 
 async function serveUntilSignal(options: ServeOptions): Promise<number> {
   capYoungGeneration();
-  const serving = await serve({ ...options, onEvent: terminalLog() });
+  // a storage fault can come at any moment after start-up: it ends serve with its message and exit code 1
+  let onFatal: ((message: string) => void) | null = null;
+  let earlyFatal: string | null = null;
+  const serving = await serve({ ...options, onEvent: terminalLog(), onFatal: (message) => (onFatal ? onFatal(message) : (earlyFatal = message)) });
   if (serving.recovery.interruptedBatch !== null) {
     say(
       `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
     );
   }
   say(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
-  await new Promise<void>((resolve) => {
+  return new Promise<number>((resolve) => {
     const onSignal = () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       say('\nstopping: ending every child process tree, recording the batch as stopped...\n');
-      void serving.close().then(resolve);
+      void serving.close().then(() => resolve(0));
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    onFatal = (message) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (process.stderr.writable) process.stderr.write(`\n${message}\n`);
+      void serving.close().then(() => resolve(1));
+    };
+    if (earlyFatal !== null) onFatal(earlyFatal);
   });
-  return 0;
 }
 
 const USAGE = `usage:

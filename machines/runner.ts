@@ -37,6 +37,8 @@ export interface SprintRunnerOptions {
   store?: RunStore;
   /** added to a usage limit's reset time before the batch goes on by itself (default 60 s) */
   usageLimitMarginMs?: number;
+  /** a store write failed: the runner has halted (every child tree ended) and will write nothing more */
+  onStoreFailure?: (error: unknown) => void;
 }
 
 export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
@@ -71,6 +73,12 @@ export interface SprintRunner {
   close(): Promise<void>;
   /** PIDs of children alive right now (for tests and the dashboard). */
   livePids(): number[];
+  /**
+   * The store can no longer be written (or trusted): stop driving at once, end every child tree, try to
+   * record the cause as one `error` event, and write nothing more. The batch stays live in the store, so the
+   * next start's recovery finds it interrupted and it resumes from its last committed step. Idempotent.
+   */
+  halt(cause: unknown): Promise<void>;
 }
 
 const DEFAULT_CYCLES = 2;
@@ -179,7 +187,8 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   };
 
   const commit = (withSnapshot: boolean) => {
-    if (batchId === null || (pending.length === 0 && !withSnapshot)) return;
+    if (halted !== null) pending = [];
+    if (batchId === null || halted !== null || (pending.length === 0 && !withSnapshot)) return;
     if (withSnapshot && actor && actor.getSnapshot().status !== 'stopped') noteActiveStates();
     const events = pending;
     pending = [];
@@ -188,7 +197,14 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     const live = withSnapshot && actor && actor.getSnapshot().status !== 'stopped';
     const snapshot = live ? actor!.getPersistedSnapshot() : null;
     const limitBefore = limitUntil;
-    for (const stored of store.commit(batchId, events, snapshot)) {
+    let written: ReturnType<RunStore['commit']>;
+    try {
+      written = store.commit(batchId, events, snapshot);
+    } catch (error) {
+      void halt(error).then(() => options.onStoreFailure?.(error));
+      return;
+    }
+    for (const stored of written) {
       if (stored.type === 'usage-limit') limitUntil = (stored.payload as { until: number }).until;
       if (stored.type === 'usage-limit-end') limitUntil = null;
       publish(stored as RunnerEvent);
@@ -197,6 +213,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   };
 
   const computeStatus = (): BatchStatus => {
+    if (halted !== null) return 'error';
     if (finished) return finished.type === 'ok' ? 'completed' : 'error';
     if (!actor) return lastStatus === 'interrupted' || lastStatus === 'stopped' ? lastStatus : 'idle';
     if (control === 'pause' || (control === 'run' && limitUntil !== null)) return 'paused';
@@ -288,6 +305,34 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     refreshStatus();
   };
 
+  let halted: Promise<void> | null = null;
+  const halt = (cause: unknown): Promise<void> => {
+    halted ??= (async () => {
+      pending = [];
+      // not from inside the transition that failed: XState is still processing it
+      await new Promise((resolve) => setImmediate(resolve));
+      control = 'stop';
+      try {
+        actor?.stop();
+      } catch {
+        // stopping must go on to the children whatever the machines do
+      }
+      await registry.stopAll();
+      if (batchId !== null) {
+        const message = cause instanceof Error ? cause.message : String(cause);
+        try {
+          store.commit(batchId, [{ type: 'error', ts: Date.now(), payload: { scope: 'storage', message } }], null);
+        } catch {
+          // the store is what failed: the next start's recovery records the interruption
+        }
+      }
+      const output: BatchOutput = { type: 'error', error: String(cause), cyclesCompleted: 0 };
+      finished ??= output;
+      resolveDone?.(output);
+    })();
+    return halted;
+  };
+
   const stop = async () => {
     send('stop');
     await registry.whenIdle();
@@ -298,10 +343,16 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     layout,
     async start(startOptions = {}) {
       if (actor && !finished) throw new Error('a batch is already active');
+      if (halted !== null) throw new Error('the runner was halted: its store cannot be written');
       const maxCycles = validateCycles(startOptions.cycles);
       const projectLayout = await layout;
       control = 'run';
-      batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+      try {
+        batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+      } catch (error) {
+        void halt(error).then(() => options.onStoreFailure?.(error));
+        throw error;
+      }
       launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
@@ -311,6 +362,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         send('run');
         return;
       }
+      if (halted !== null) throw new Error('the runner was halted: its store cannot be written');
       const resumable = store.resumable();
       if (!resumable) throw new Error('there is no stopped or interrupted batch to resume');
       if (resumable.machineVersion !== MACHINE_VERSION) {
@@ -337,11 +389,13 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       return donePromise;
     },
     async close() {
+      if (halted !== null) await halted;
       if (actor && !finished) await stop();
       actor?.stop();
       await registry.stopAll();
       listeners.clear();
     },
     livePids: () => registry.pids(),
+    halt,
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintDb } from '../db/database.js';
 import { importLegacyCsv } from '../db/legacy-csv.js';
 import { createSqliteStore, type RecoveryReport } from '../db/store.js';
+import { rescueDatabase, storageFault, watchDatabaseFile } from '../db/storage-faults.js';
 import { findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
 import { CLAUDE_INSTALL_HINT } from '../machines/claude/claude-process.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
@@ -26,6 +27,11 @@ export interface ServeOptions {
   resultGraceMs?: number;
   /** every runner event, for a terminal log */
   onEvent?: RunnerListener;
+  /**
+   * The database can no longer be written, or was deleted or replaced: the runner has halted (every child
+   * tree ended) and serve should close and exit non-zero with this message (default: printed to stderr).
+   */
+  onFatal?: (message: string) => void;
 }
 
 export interface Serving {
@@ -56,7 +62,13 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   const db = openDatabase(dbFile);
   const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
   const unwind = async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
+    for (const step of cleanup.splice(0).reverse()) {
+      try {
+        await step();
+      } catch {
+        // after a storage fault some steps cannot write (releasing the owner row): the rest must still run
+      }
+    }
   };
   try {
     // an existing database is claimed before it is migrated, so a second orchestrator never touches it
@@ -68,10 +80,28 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     if (existsSync(layout.legacyCsv)) await importLegacyCsv(db, layout.legacyCsv);
     const store = createSqliteStore(db);
     const recovery = await store.recover();
+    // a write error, or the file deleted, replaced or made read-only under us: halt, say so once, exit
+    let failing: Promise<void> | null = null;
+    const storageFailed = (error: unknown) => {
+      failing ??= (async () => {
+        stopWatching();
+        const fault = storageFault(dbFile, error);
+        await runner.halt(fault);
+        let message = fault.message;
+        if (fault.kind === 'vanished' || fault.kind === 'replaced') {
+          const copy = await rescueDatabase(db);
+          message += copy ? ` The database as it was is saved in ${copy}.` : ' It could not be saved from the open connection.';
+        }
+        (options.onFatal ?? ((text: string) => void process.stderr.write(`${text}\n`)))(message);
+      })();
+    };
+    const stopWatching = watchDatabaseFile(db, storageFailed);
+    cleanup.push(stopWatching);
     const runner = createSprintRunner({
       projectRoot: layout.root,
       claudeBin,
       store,
+      onStoreFailure: storageFailed,
       ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.resultGraceMs !== undefined ? { resultGraceMs: options.resultGraceMs } : {}),
