@@ -166,13 +166,8 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
   let onFatal: ((message: string) => void) | null = null;
   let earlyFatal: string | null = null;
   const serving = await serve({ ...options, onEvent: terminalLog(), onFatal: (message) => (onFatal ? onFatal(message) : (earlyFatal = message)) });
-  if (serving.recovery.interruptedBatch !== null) {
-    say(
-      `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
-    );
-  }
-  say(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
-  return new Promise<number>((resolve) => {
+  // the handlers first, then the URL: whoever reads the URL may signal at once
+  const ended = new Promise<number>((resolve) => {
     const onSignal = () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -187,8 +182,15 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
       if (process.stderr.writable) process.stderr.write(`\n${message}\n`);
       void serving.close().then(() => resolve(1));
     };
-    if (earlyFatal !== null) onFatal(earlyFatal);
   });
+  if (serving.recovery.interruptedBatch !== null) {
+    say(
+      `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
+    );
+  }
+  say(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.url}\n  database:  ${serving.dbFile}\n`);
+  if (earlyFatal !== null) onFatal!(earlyFatal);
+  return ended;
 }
 
 const USAGE = `usage:

@@ -8,6 +8,7 @@ import { rescueDatabase, storageFault, watchDatabaseFile } from '../db/storage-f
 import { findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
 import { CLAUDE_INSTALL_HINT } from '../machines/claude/claude-process.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
+import { acquireProjectLock } from '../machines/project/lock.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
 import { createRunnerService } from './runner-service.js';
 import { startServer } from './start.js';
@@ -59,8 +60,16 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     throw new Error(`Claude CLI not found: \`${claudeBin}\`. To ${CLAUDE_INSTALL_HINT}, or pass its path with --claude.`);
   }
   const dbFile = path.resolve(options.dbFile ?? defaultDbFile(layout));
-  const db = openDatabase(dbFile);
-  const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
+  // the project first, before any database file is touched: one orchestrator per project, whatever its --db
+  const lock = acquireProjectLock(layout, dbFile);
+  let db: SprintDb;
+  try {
+    db = openDatabase(dbFile);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const cleanup: (() => Promise<void> | void)[] = [() => lock.release(), () => db.close()];
   const unwind = async () => {
     for (const step of cleanup.splice(0).reverse()) {
       try {
