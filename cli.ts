@@ -5,43 +5,57 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capYoungGeneration } from './server/heap.js';
 import { serve, type ServeOptions } from './server/main.js';
-import { terminalLog } from './cli/log.js';
+import { guardTerminalOutput, say, terminalLog } from './cli/log.js';
 import { helpText, parseCommandLine, UsageError, type CliSettings } from './cli/options.js';
 import { copyDemoProject, packageRoot, packageVersion, SIMULATED_CLAUDE } from './cli/package-files.js';
 
-export { formatEvent, terminalLog } from './cli/log.js';
+export { formatEvent, guardTerminalOutput, terminalLog } from './cli/log.js';
 export { copyDemoProject, packageRoot, SIMULATED_CLAUDE } from './cli/package-files.js';
 
 async function serveUntilSignal(options: ServeOptions): Promise<number> {
   capYoungGeneration();
-  // listening before anything is printed: a Ctrl-C that comes right after the URL still stops cleanly
-  let requestStop = () => {};
-  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  // listening before anything is printed: a Ctrl-C that comes right after the URL still stops cleanly;
+  // a storage fault can come at any moment after start-up: it ends serve with its message and exit code 1
+  let finish: (code: number) => void = () => {};
+  const ended = new Promise<number>((resolve) => (finish = resolve));
+  let fatal: string | null = null;
   const onSignal = () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    requestStop();
+    finish(0);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let serving;
   try {
-    serving = await serve({ ...options, onEvent: terminalLog() });
+    serving = await serve({
+      ...options,
+      onEvent: terminalLog(),
+      onFatal: (message) => {
+        fatal ??= message;
+        onSignal();
+        finish(1);
+      },
+    });
   } catch (error) {
     onSignal();
     throw error;
   }
   if (serving.recovery.interruptedBatch !== null) {
-    process.stdout.write(
+    say(
       `batch ${serving.recovery.interruptedBatch} was interrupted by a crash; ended ${serving.recovery.killed.length} leftover process(es). Resume it from the dashboard.\n`,
     );
   }
-  process.stdout.write(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.dashboardUrl}\n  database:  ${serving.dbFile}\n`);
-  for (const notice of serving.notices) process.stdout.write(`note: ${notice}\n`);
-  await stopRequested;
-  process.stdout.write('\nstopping: ending every child process tree, recording the batch as stopped...\n');
+  say(`sprint-runner is serving ${serving.layout.root}\n  dashboard: ${serving.dashboardUrl}\n  database:  ${serving.dbFile}\n`);
+  for (const notice of serving.notices) say(`note: ${notice}\n`);
+  const code = await ended;
+  if (fatal !== null) {
+    if (process.stderr.writable) process.stderr.write(`\n${fatal}\n`);
+  } else {
+    say('\nstopping: ending every child process tree, recording the batch as stopped...\n');
+  }
   await serving.close();
-  return 0;
+  return fatal !== null ? 1 : code;
 }
 
 const staticDir = () => path.join(packageRoot(), 'web', 'dist');
@@ -50,7 +64,7 @@ const staticDir = () => path.join(packageRoot(), 'web', 'dist');
 async function demo(settings: CliSettings): Promise<number> {
   const projectRoot = copyDemoProject();
   const fate = settings.demo.keep ? 'kept on exit (--keep)' : 'removed on exit; --keep keeps it';
-  process.stdout.write(`demo project copied to ${projectRoot} (${fate})\n`);
+  say(`demo project copied to ${projectRoot} (${fate})\n`);
   try {
     return await serveUntilSignal({
       ...settings.serve,
@@ -67,6 +81,7 @@ async function demo(settings: CliSettings): Promise<number> {
 
 /** Runs the command line; resolves with the exit code (2: a usage error, reported in one line on stderr). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  guardTerminalOutput();
   let parsed;
   try {
     parsed = parseCommandLine(argv, env);

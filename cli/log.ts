@@ -93,6 +93,25 @@ class ProgressLine {
   }
 }
 
+/**
+ * The terminal log is for the operator only: a closed pipe (`serve | head -3`: EPIPE), a terminal that went
+ * away (EIO) or a full disk behind a redirect must never affect the run. Errors of our own output are
+ * swallowed, and once a stream has failed nothing more is written to it.
+ */
+export function guardTerminalOutput(streams: NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) stream.on('error', () => undefined);
+}
+
+/** Writes to stdout while it can still take output; never throws. */
+export function say(text: string): void {
+  if (!process.stdout.writable) return;
+  try {
+    process.stdout.write(text);
+  } catch {
+    // a synchronous write error of a file or tty stdout: the log is lost, the run goes on
+  }
+}
+
 /** Prints each event as a log line, with a progress line under it on a terminal. */
 export function terminalLog(): (event: RunnerEvent) => void {
   const progress = new ProgressLine();
@@ -104,7 +123,7 @@ export function terminalLog(): (event: RunnerEvent) => void {
       process.nextTick(() => {
         const out = buffered;
         buffered = '';
-        process.stdout.write(out);
+        say(out);
       });
     }
     buffered += text;

@@ -7,14 +7,10 @@ import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationResultSe
 import { isAlive, readProcessStartTime } from '../machines/claude/process-tree.js';
 import { migrations as defaultMigrations } from './migrations.js';
 import type { Database } from './schema.js';
+import type { SprintDb } from './handle.js';
 import { getSync, runSync } from './writes.js';
 
-export interface SprintDb {
-  file: string;
-  sqlite: BetterSqlite3.Database;
-  kysely: Kysely<Database>;
-  close(): void;
-}
+export type { SprintDb };
 
 export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open' | 'foreign' | 'read-only';
 
@@ -266,6 +262,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): SprintDb 
     sqlite.pragma('foreign_keys = ON');
     // NORMAL is durable in WAL mode except for the last commits before a power loss, and much faster
     sqlite.pragma('synchronous = NORMAL');
+    // No memory-mapped reads of the file: a mapped page that the disk cannot back (a file cut short, a full or
+    // vanished filesystem) is a SIGBUS that kills the process; read() gives an error we can report instead.
+    sqlite.pragma('mmap_size = 0');
     // In WAL mode another writer's exclusive lock does not stop reads, so only trying to write finds it;
     // finding it now gives one clear error instead of a failure in the middle of a run.
     sqlite.exec('BEGIN IMMEDIATE');

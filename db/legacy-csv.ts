@@ -1,6 +1,6 @@
 // Reads the pre-tool task log (docs/sprint-runner.csv) and imports it once into legacy_events.
 import { readFile } from 'node:fs/promises';
-import type { SprintDb } from './database.js';
+import type { SprintDb } from './handle.js';
 import { runSync } from './writes.js';
 
 /*

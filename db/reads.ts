@@ -1,7 +1,7 @@
 // Read queries for the HTTP API and the dashboard: async Kysely, rows mapped to camelCase objects.
 import { sql } from 'kysely';
 import { compareEpicIds } from '../machines/rules/story-keys.js';
-import type { SprintDb } from './database.js';
+import type { SprintDb } from './handle.js';
 import type { BatchStatus, CommandRow, CommandStatus, TaskStatus } from './schema.js';
 
 /*

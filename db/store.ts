@@ -5,6 +5,7 @@ import type { CommandProgress, WorkflowEmitted } from '../machines/types.js';
 import type { TaskEvent } from '../machines/claude/types.js';
 import type { SprintDb } from './database.js';
 import type { BatchStatus } from './schema.js';
+import { storageFault } from './storage-faults.js';
 import {
   endOpenTasks,
   endTask,
@@ -251,11 +252,20 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
   });
 
   return {
+    // a failed write (disk full, read-only, vanished) reaches the runner as a StorageFault naming the file and cause
     beginBatch(info) {
-      return insertBatch(db, { startedAt: iso(info.startedAt), maxCycles: info.maxCycles, status: 'running', projectRoot: info.projectRoot });
+      try {
+        return insertBatch(db, { startedAt: iso(info.startedAt), maxCycles: info.maxCycles, status: 'running', projectRoot: info.projectRoot });
+      } catch (error) {
+        throw storageFault(db.file, error);
+      }
     },
     commit(batchId, events, snapshot) {
-      return commitTransaction(batchId, events, snapshot);
+      try {
+        return commitTransaction(batchId, events, snapshot);
+      } catch (error) {
+        throw storageFault(db.file, error);
+      }
     },
     resumable(): ResumableBatch | null {
       const batch = getSync(db, db.kysely.selectFrom('batches').selectAll().orderBy('id', 'desc').limit(1));

@@ -1,7 +1,7 @@
 // Synchronous writes for the runtime's hot path: Kysely builds each query, a cached better-sqlite3 statement runs it.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, Updateable } from 'kysely';
-import type { SprintDb } from './database.js';
+import type { SprintDb } from './handle.js';
 import type { BatchesTable, BatchStatus, CommandStatus, CommandUpdate, TaskStatus } from './schema.js';
 
 /*

@@ -6,8 +6,9 @@
  * - `bad-cycles`: a cycle count that is not a whole number of at least 1 or "all"
  * - `version-mismatch`: the stopped batch was recorded by other machines and cannot resume exactly
  * - `resumable-batch`: Start while a stopped or interrupted batch could still be resumed (resume it, or start with discard)
+ * - `halted`: a store write failed; this runner writes nothing more (serve stops; a restart resumes)
  */
-export type RunnerErrorCode = 'already-active' | 'nothing-to-resume' | 'bad-cycles' | 'version-mismatch' | 'resumable-batch';
+export type RunnerErrorCode = 'already-active' | 'nothing-to-resume' | 'bad-cycles' | 'version-mismatch' | 'resumable-batch' | 'halted';
 
 export class RunnerError extends Error {
   constructor(

@@ -41,6 +41,8 @@ export interface SprintRunnerOptions {
   usageLimitMarginMs?: number;
   /** where the last sprint-status content read is kept across a crash (spec §4); without it, in memory only */
   sprintStatusCopy?: string;
+  /** a store write failed: the runner has halted (every child tree ended) and will write nothing more */
+  onStoreFailure?: (error: unknown) => void;
 }
 
 /** `abandoned`: a stopped or interrupted batch the operator discarded to start a new one (never this runner's own status) */
@@ -80,6 +82,12 @@ export interface SprintRunner {
   close(): Promise<void>;
   /** PIDs of children alive right now (for tests and the dashboard). */
   livePids(): number[];
+  /**
+   * The store can no longer be written (or trusted): stop driving at once, end every child tree, try to
+   * record the cause as one `error` event, and write nothing more. The batch stays live in the store, so the
+   * next start's recovery finds it interrupted and it resumes from its last committed step. Idempotent.
+   */
+  halt(cause: unknown): Promise<void>;
 }
 
 const DEFAULT_CYCLES = 2;
@@ -193,7 +201,8 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   };
 
   const commit = (withSnapshot: boolean) => {
-    if (batchId === null || (pending.length === 0 && !withSnapshot)) return;
+    if (halted !== null) pending = [];
+    if (batchId === null || halted !== null || (pending.length === 0 && !withSnapshot)) return;
     if (withSnapshot && actor && actor.getSnapshot().status !== 'stopped') noteActiveStates();
     const events = pending;
     pending = [];
@@ -202,7 +211,14 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     const live = withSnapshot && actor && actor.getSnapshot().status !== 'stopped';
     const snapshot = live ? actor!.getPersistedSnapshot() : null;
     const limitBefore = limitUntil;
-    for (const stored of store.commit(batchId, events, snapshot)) {
+    let written: ReturnType<RunStore['commit']>;
+    try {
+      written = store.commit(batchId, events, snapshot);
+    } catch (error) {
+      void halt(error).then(() => options.onStoreFailure?.(error));
+      return;
+    }
+    for (const stored of written) {
       if (stored.type === 'usage-limit') limitUntil = (stored.payload as { until: number }).until;
       if (stored.type === 'usage-limit-end') limitUntil = null;
       publish(stored as RunnerEvent);
@@ -211,6 +227,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   };
 
   const computeStatus = (): BatchStatus => {
+    if (halted !== null) return 'error';
     if (finished) return finished.type === 'ok' ? 'completed' : 'error';
     if (!actor) return lastStatus === 'interrupted' || lastStatus === 'stopped' ? lastStatus : 'idle';
     if (control === 'pause' || (control === 'run' && limitUntil !== null)) return 'paused';
@@ -328,6 +345,34 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     lastStatus = 'idle';
   };
 
+  let halted: Promise<void> | null = null;
+  const halt = (cause: unknown): Promise<void> => {
+    halted ??= (async () => {
+      pending = [];
+      // not from inside the transition that failed: XState is still processing it
+      await new Promise((resolve) => setImmediate(resolve));
+      control = 'stop';
+      try {
+        actor?.stop();
+      } catch {
+        // stopping must go on to the children whatever the machines do
+      }
+      await registry.stopAll();
+      if (batchId !== null) {
+        const message = cause instanceof Error ? cause.message : String(cause);
+        try {
+          store.commit(batchId, [{ type: 'error', ts: Date.now(), payload: { scope: 'storage', message } }], null);
+        } catch {
+          // the store is what failed: the next start's recovery records the interruption
+        }
+      }
+      const output: BatchOutput = { type: 'error', error: String(cause), cyclesCompleted: 0 };
+      finished ??= output;
+      resolveDone?.(output);
+    })();
+    return halted;
+  };
+
   const stop = async () => {
     send('stop');
     await registry.whenIdle();
@@ -339,6 +384,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     async start(startOptions = {}) {
       // a stopped batch in this process is treated as after a restart: it can be resumed, so Start needs `discard`
       if (actor && !finished && computeStatus() !== 'stopped') throw new RunnerError('already-active', 'a batch is already active', batchId);
+      if (halted !== null) throw new RunnerError('halted', 'the runner was halted: its store cannot be written');
       const maxCycles = validateCycles(startOptions.cycles);
       const projectLayout = await layout;
       const resumable = store.resumable();
@@ -352,7 +398,12 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       }
       if (resumable) abandon(resumable.batchId);
       control = 'run';
-      batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+      try {
+        batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+      } catch (error) {
+        void halt(error).then(() => options.onStoreFailure?.(error));
+        throw error;
+      }
       launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
@@ -362,6 +413,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         send('run');
         return;
       }
+      if (halted !== null) throw new RunnerError('halted', 'the runner was halted: its store cannot be written');
       const resumable = store.resumable();
       if (!resumable) throw new RunnerError('nothing-to-resume', 'there is no stopped or interrupted batch to resume');
       if (resumable.machineVersion !== MACHINE_VERSION) {
@@ -390,11 +442,13 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       return donePromise;
     },
     async close() {
+      if (halted !== null) await halted;
       if (actor && !finished) await stop();
       actor?.stop();
       await registry.stopAll();
       listeners.clear();
     },
     livePids: () => registry.pids(),
+    halt,
   };
 }

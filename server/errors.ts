@@ -23,12 +23,13 @@ export function jsonError(c: Context, status: ContentfulStatusCode, message: str
 }
 
 /** Each runner error code's HTTP status: the only place a runner failure becomes an HTTP answer. */
-const RUNNER_ERROR_STATUS: Record<RunnerErrorCode, 400 | 409> = {
+const RUNNER_ERROR_STATUS: Record<RunnerErrorCode, 400 | 409 | 503> = {
   'already-active': 409,
   'nothing-to-resume': 409,
   'resumable-batch': 409,
   'version-mismatch': 409,
   'bad-cycles': 400,
+  halted: 503,
 };
 
 /** A runner error as the API answers it, keeping its code and the batch it names. */

@@ -1,9 +1,11 @@
 // `sprint-runner serve`: wires the project, the database, the durable runner and the HTTP/WebSocket server.
 import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintDb } from '../db/database.js';
 import { createSqliteStore, type RecoveryReport } from '../db/store.js';
+import { rescueDatabase, storageFault, watchDatabaseFile } from '../db/storage-faults.js';
 import { claudeNotFoundMessage, findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
 import { endRecordedProcesses } from '../machines/claude/process-tree.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
+import { acquireProjectLock } from '../machines/project/lock.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
 import { chooseDatabaseFile, importHistory } from './history.js';
 import { loadOrCreateToken, tokenFileFor } from './auth.js';
@@ -31,6 +33,11 @@ export interface ServeOptions {
   notifyUrl?: string;
   /** where webhook delivery failures are reported (default: stderr) */
   logNotify?: (message: string) => void;
+  /**
+   * The database can no longer be written, or was deleted or replaced: the runner has halted (every child
+   * tree ended) and serve should close and exit non-zero with this message (default: printed to stderr).
+   */
+  onFatal?: (message: string) => void;
 }
 
 export interface Serving {
@@ -69,9 +76,24 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     ...(options.host ? { host: options.host } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
-  const cleanup: (() => Promise<void> | void)[] = [() => listening.close()];
+  // the project before any database file is touched: one orchestrator per project, whatever its --db
+  let lock;
+  try {
+    lock = acquireProjectLock(layout, dbFile);
+  } catch (error) {
+    await listening.close();
+    throw error;
+  }
+  const projectLock = lock;
+  const cleanup: (() => Promise<void> | void)[] = [() => listening.close(), () => projectLock.release()];
   const unwind = async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
+    for (const step of cleanup.splice(0).reverse()) {
+      try {
+        await step();
+      } catch {
+        // after a storage fault some steps cannot write (releasing the owner row): the rest must still run
+      }
+    }
   };
   try {
     const db = openDatabase(dbFile);
@@ -86,11 +108,29 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     const store = createSqliteStore(db);
     // crash recovery: the process layer ends what the dead run left (start times checked), then the store records it
     const recovery = store.recover(await endRecordedProcesses(store.leftoverProcesses()));
+    // a write error, or the file deleted, replaced or made read-only under us: halt, say so once, exit
+    let failing: Promise<void> | null = null;
+    const storageFailed = (error: unknown) => {
+      failing ??= (async () => {
+        stopWatching();
+        const fault = storageFault(dbFile, error);
+        await runner.halt(fault);
+        let message = fault.message;
+        if (fault.kind === 'vanished' || fault.kind === 'replaced') {
+          const copy = await rescueDatabase(db);
+          message += copy ? ` The database as it was is saved in ${copy}.` : ' It could not be saved from the open connection.';
+        }
+        (options.onFatal ?? ((text: string) => void process.stderr.write(`${text}\n`)))(message);
+      })();
+    };
+    const stopWatching = watchDatabaseFile(db, storageFailed);
+    cleanup.push(stopWatching);
     const runner = createSprintRunner({
       projectRoot: layout.root,
       claudeBin,
       store,
       sprintStatusCopy: `${dbFile}.last-sprint-status.yaml`,
+      onStoreFailure: storageFailed,
       ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.resultGraceMs !== undefined ? { resultGraceMs: options.resultGraceMs } : {}),

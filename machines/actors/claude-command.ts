@@ -4,6 +4,7 @@ import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { fromCallback } from 'xstate';
 import { CLAUDE_INSTALL_HINT, runClaudeProcess } from '../claude/claude-process.js';
+import { retryDelayMs, transientErrno, transientMessage } from '../claude/resource-faults.js';
 import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../claude/types.js';
 import { actorFailureOutcome, type ClaudeActorEvent, type ClaudeCommandInput, type ProgressMessage } from '../command.machine.js';
 import { templatePath, type ProjectLayout, type Taxonomy, type TemplateCommand } from '../project/layout.js';
@@ -162,41 +163,67 @@ export function createClaudeCommandActor(
       }
     };
 
-    void renderCommandPrompt(layout, input.spec).then(
-      (prompt) => {
-        if (killedBeforeSpawn) {
-          deliverExit({ ...actorFailureOutcome('stopped before it started'), failure: 'interrupted' });
+    const spawnWith = (prompt: string) => {
+      if (killedBeforeSpawn) {
+        deliverExit({ ...actorFailureOutcome('stopped before it started'), failure: 'interrupted' });
+        return;
+      }
+      handle = runClaudeProcess(
+        {
+          bin: settings.bin,
+          args: claudeArgs(input.spec, settings.permissionMode),
+          prompt,
+          cwd: layout.root,
+          env: settings.env,
+          knownTaskIds: (taxonomy()[input.spec.kind] ?? []).map((phase) => phase.id),
+          ...(settings.resultGraceMs !== undefined ? { resultGraceMs: settings.resultGraceMs } : {}),
+          ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
+          ...(settings.totalTimeoutMs !== undefined ? { totalTimeoutMs: settings.totalTimeoutMs } : {}),
+        },
+        onMessage,
+      );
+      registry.add(key, handle);
+    };
+
+    // Reading the template can meet the same shortage of fds or memory as the spawn (resource-faults.ts):
+    // that is tried again too; any other error (a missing template) fails the command.
+    let renderRetries = 0;
+    let renderTimer: NodeJS.Timeout | null = null;
+    const render = () =>
+      void renderCommandPrompt(layout, input.spec).then(spawnWith, (error: unknown) => {
+        const errno = transientErrno(error);
+        if (errno !== null && !killedBeforeSpawn) {
+          renderRetries++;
+          const delay = retryDelayMs(renderRetries);
+          onMessage({ type: 'warning', message: transientMessage(`reading the prompt of ${input.spec.command}`, errno, renderRetries, delay) });
+          flushBurst();
+          renderTimer = setTimeout(() => {
+            renderTimer = null;
+            render();
+          }, delay);
           return;
         }
-        handle = runClaudeProcess(
-          {
-            bin: settings.bin,
-            args: claudeArgs(input.spec, settings.permissionMode),
-            prompt,
-            cwd: layout.root,
-            env: settings.env,
-            knownTaskIds: (taxonomy()[input.spec.kind] ?? []).map((phase) => phase.id),
-            ...(settings.resultGraceMs !== undefined ? { resultGraceMs: settings.resultGraceMs } : {}),
-            ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
-            ...(settings.totalTimeoutMs !== undefined ? { totalTimeoutMs: settings.totalTimeoutMs } : {}),
-          },
-          onMessage,
-        );
-        registry.add(key, handle);
-      },
-      (error: unknown) => deliverExit(actorFailureOutcome(`cannot render the prompt of ${input.spec.command}: ${(error as Error).message}`)),
-    );
+        if (killedBeforeSpawn) deliverExit({ ...actorFailureOutcome('stopped before it started'), failure: 'interrupted' });
+        else deliverExit(actorFailureOutcome(`cannot render the prompt of ${input.spec.command}: ${(error as Error).message}`));
+      });
+    render();
 
     receive((event) => {
       if (event.type !== 'KILL') return;
       if (handle) void handle.stop('interrupted');
       else killedBeforeSpawn = true;
+      if (renderTimer !== null) {
+        clearTimeout(renderTimer);
+        renderTimer = null;
+        deliverExit({ ...actorFailureOutcome('stopped before it started'), failure: 'interrupted' });
+      }
     });
 
     // Leaving the state (stop, close, a parent finishing) ends the whole process tree.
     return () => {
       if (handle && !exited) void handle.stop('interrupted');
       killedBeforeSpawn = true;
+      if (renderTimer !== null) clearTimeout(renderTimer);
     };
   });
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
 import { parseLogScriptCall } from './log-script.js';
 import { killProcesses, killTree, ProcessTreeTracker } from './process-tree.js';
+import { retryDelayMs, transientErrno, transientMessage } from './resource-faults.js';
 import { parseStreamLine } from './stream-json.js';
 import type {
   ClaudeProcessHandle,
@@ -62,6 +63,9 @@ class ClaudeRun {
   private readonly splitter: LineSplitter;
 
   private spawnError: NodeJS.ErrnoException | null = null;
+  /** spawns tried again after a transient errno of ours, and the timer of the next one */
+  private spawnRetries = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
   private exited = false;
   private closed = false;
   private finalizing = false;
@@ -102,6 +106,7 @@ class ClaudeRun {
   }
 
   private start(): void {
+    this.retryTimer = null;
     let child: ChildProcess;
     try {
       child = spawn(this.opts.bin, this.argv, {
@@ -112,6 +117,7 @@ class ClaudeRun {
         stdio: ['pipe', 'pipe', 'pipe'],
       });
     } catch (error) {
+      if (this.retryLater(error)) return;
       // invalid arguments throw synchronously; report like any spawn failure, but after the caller has the handle
       this.spawnError = asErrno(error);
       setImmediate(() => void this.finalize());
@@ -123,15 +129,17 @@ class ClaudeRun {
 
     child.on('error', (error) => {
       // after a successful spawn, 'error' only means a signal could not be sent: nothing to report
-      if (this.pid !== null && !this.spawnError) return;
-      this.spawnError = asErrno(error);
+      if (this.child !== child || (this.pid !== null && !this.spawnError)) return;
       child.stdout?.destroy();
       child.stderr?.destroy();
+      if (this.retryLater(error)) return;
+      this.spawnError = asErrno(error);
       void this.finalize();
     });
     child.on('spawn', () => this.onSpawned());
-    child.on('exit', (code, signal) => this.onExit(code, signal));
+    child.on('exit', (code, signal) => this.child === child && this.onExit(code, signal));
     child.on('close', (code, signal) => {
+      if (this.child !== child) return;
       this.closed = true;
       if (!this.exited) this.onExit(code, signal);
       this.closeWaiter?.();
@@ -148,6 +156,23 @@ class ClaudeRun {
     } catch {
       // stdin already destroyed by a failed spawn
     }
+  }
+
+  /**
+   * A spawn that failed for a shortage of ours (resource-faults.ts: EMFILE, ENFILE, EAGAIN, ENOMEM) is tried
+   * again after a growing wait, with a warning naming the errno, instead of ending the command as failed.
+   * True when a retry was scheduled. A stop during the wait ends the run as interrupted.
+   */
+  private retryLater(error: unknown): boolean {
+    const errno = transientErrno(error);
+    if (errno === null || this.forced !== null) return false;
+    this.child = null;
+    this.pid = null;
+    this.spawnRetries++;
+    const delay = retryDelayMs(this.spawnRetries);
+    this.warn(transientMessage(`starting "${this.opts.bin}"`, errno, this.spawnRetries, delay));
+    this.retryTimer = setTimeout(() => this.start(), delay);
+    return true;
   }
 
   private onSpawned(): void {
@@ -289,6 +314,12 @@ class ClaudeRun {
     if (!this.exitSent && !this.exited && this.forced === null) {
       this.forced = { reason, beforeResult: this.result === null };
     }
+    if (this.retryTimer !== null) {
+      // waiting to retry a spawn: there is no process, so the run ends here
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      void this.finalize(true);
+    }
     if (!this.exited) void this.endTree();
     await this.finished;
   }
@@ -354,6 +385,7 @@ class ClaudeRun {
   }
 
   private clearTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const timer of this.timers) clearTimeout(timer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);

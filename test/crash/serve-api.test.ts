@@ -137,10 +137,10 @@ function serveOnce(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('serve refuses bad setups with a clear error', () => {
-  it('a database another orchestrator is using', async () => {
+  it('a database another orchestrator is using (for another project: the same project is refused by its lock first)', async () => {
     const p = project();
     await serveOn(p);
-    const second = serveOnce(['--project', p.root, '--db', p.db, '--port', '0', '--claude', SIM_CLAUDE]);
+    const second = serveOnce(['--project', project().root, '--db', p.db, '--port', '0', '--claude', SIM_CLAUDE]);
     expect(second.code).toBe(1);
     expect(second.output).toMatch(/is in use by .*pid \d+.*Only one orchestrator may use a database at a time/s);
   });
