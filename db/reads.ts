@@ -2,7 +2,23 @@
 import { sql } from 'kysely';
 import { compareEpicIds } from '../machines/rules/story-keys.js';
 import type { SprintDb } from './database.js';
-import type { BatchStatus, CommandRow, CommandStatus } from './schema.js';
+import type { CommandRow } from './schema.js';
+import type {
+  BackgroundTaskSummary,
+  BatchSummary,
+  CommandSummary,
+  CommandWithTasks,
+  Cost,
+  LegacyEvent,
+  StoredEvent,
+  StorySummary,
+  TaskSummary,
+} from '../machines/wire.js';
+
+// the rows are the dashboard's too: declared once in the Node-free wire module
+export type { BackgroundTaskSummary, BatchSummary, CommandSummary, CommandWithTasks, Cost, LegacyEvent, StorySummary, TaskSummary } from '../machines/wire.js';
+/** an event as read back: the API's StoredEvent */
+export type EventRecord = StoredEvent;
 
 /*
  * Everything here only reads, through Kysely's async API, and never opens a transaction: a Kysely
@@ -25,20 +41,6 @@ function splitIds(text: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------- batches
-
-export interface BatchSummary {
-  id: number;
-  startedAt: string;
-  endedAt: string | null;
-  /** a stored count, or 'all' (also for anything stored that is not a count) */
-  maxCycles: number | 'all';
-  cyclesCompleted: number;
-  status: BatchStatus;
-  message: string | null;
-  projectRoot: string;
-  /** sum of its commands' costs; 0 before any reported one */
-  costUsd: number;
-}
 
 function parseMaxCycles(text: string): number | 'all' {
   return /^\d+$/.test(text) ? Number(text) : 'all';
@@ -88,61 +90,6 @@ export async function latestBatch(db: SprintDb): Promise<BatchSummary | null> {
 }
 
 // --------------------------------------------------------------------------------------------- commands
-
-export interface CommandSummary {
-  id: number;
-  batchId: number;
-  runId: string;
-  command: string;
-  kind: string;
-  /** short ids, in the order the command named them */
-  stories: string[];
-  attempt: number;
-  reviewAttempt: number | null;
-  model: string | null;
-  background: boolean;
-  status: CommandStatus;
-  pid: number | null;
-  pidStartTime: number | null;
-  sessionId: string | null;
-  exitCode: number | null;
-  signal: string | null;
-  resultSubtype: string | null;
-  isError: boolean | null;
-  failure: string | null;
-  message: string | null;
-  costUsd: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  cacheReadTokens: number | null;
-  cacheCreationTokens: number | null;
-  durationMs: number | null;
-  numTurns: number | null;
-  interrupted: boolean;
-  startedAt: string;
-  endedAt: string | null;
-}
-
-export interface TaskSummary {
-  id: number;
-  commandId: number;
-  storyId: number | null;
-  /** the story's short id, null for a task not tied to a known story */
-  storyShortId: string | null;
-  taskId: string;
-  known: boolean;
-  status: 'running' | 'done';
-  message: string | null;
-  startedAt: string;
-  endedAt: string | null;
-}
-
-export interface CommandWithTasks extends CommandSummary {
-  /** its task rows (the newest `tasksPerCommand` of them), in the order they started */
-  tasks: TaskSummary[];
-  /** all of its task rows, listed or not */
-  taskCount: number;
-}
 
 function toCommand(row: CommandRow): CommandSummary {
   return {
@@ -261,17 +208,6 @@ export async function listCommands(db: SprintDb, filter: CommandFilter = {}): Pr
 
 // ---------------------------------------------------------------------------------------------- stories
 
-export interface StorySummary {
-  id: number;
-  key: string;
-  shortId: string;
-  epicId: string;
-  status: string | null;
-  updatedAt: string;
-  /** the newest command that served the story (its tasks not included) */
-  latestCommand: CommandSummary | null;
-}
-
 function storyNumber(shortId: string, epicId: string): number {
   const n = Number(shortId.slice(epicId.length + 1));
   return Number.isFinite(n) ? n : Number.MAX_SAFE_INTEGER;
@@ -312,14 +248,6 @@ export async function listStories(db: SprintDb): Promise<StorySummary[]> {
 }
 
 // ----------------------------------------------------------------------------------------------- events
-
-/** Same shape as server/service.ts StoredEvent. */
-export interface EventRecord {
-  id: number;
-  type: string;
-  ts: number;
-  payload: unknown;
-}
 
 function clamp(value: number, min: number, max: number): number {
   if (Number.isNaN(value)) return min;
@@ -362,18 +290,6 @@ export async function lastEventId(db: SprintDb): Promise<number> {
 
 // ------------------------------------------------------------------------------------- background tasks
 
-export interface BackgroundTaskSummary {
-  id: number;
-  /** the batch machine's actor id (`bg.1`) */
-  key: string;
-  commandId: number | null;
-  command: string;
-  stories: string[];
-  status: string;
-  message: string | null;
-  startedAt: string;
-}
-
 export async function runningBackgroundTasks(db: SprintDb, batchId: number): Promise<BackgroundTaskSummary[]> {
   const rows = await db.kysely
     .selectFrom('background_tasks')
@@ -395,12 +311,6 @@ export async function runningBackgroundTasks(db: SprintDb, batchId: number): Pro
 }
 
 // ------------------------------------------------------------------------------------------------- cost
-
-export interface Cost {
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-}
 
 /**
  * Cost of a batch and of each of its stories (keyed by short id). A command that served two stories counts
@@ -439,18 +349,6 @@ export async function costRollup(
 }
 
 // ----------------------------------------------------------------------------------------------- legacy
-
-export interface LegacyEvent {
-  id: number;
-  /** epoch seconds, as the log script wrote them */
-  epoch: number;
-  epic: string;
-  story: string;
-  command: string;
-  taskId: string;
-  status: string;
-  message: string | null;
-}
 
 /** The imported legacy CSV lines, oldest first. */
 export async function legacyEvents(db: SprintDb): Promise<LegacyEvent[]> {

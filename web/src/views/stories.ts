@@ -4,6 +4,7 @@ import { setUi, ui } from '../persist.js';
 import type { Store } from '../store.js';
 import type { CommandView, SprintStoryView } from '../types.js';
 import type { View } from '../view.js';
+import { compareEpicIds, compareStories } from '../../../machines/rules/story-keys.js';
 
 export const STATUSES = ['backlog', 'ready-for-dev', 'in-progress', 'review', 'done', 'blocked'] as const;
 
@@ -16,19 +17,8 @@ export function storyName(key: string, shortId: string): string {
 /** A story's status as shown: the parsed one, or the raw value when it is unexpected. */
 export const statusOf = (story: SprintStoryView): string => story.status ?? (story.rawStatus || 'unexpected');
 
-/** Natural order of epic ids: the number first, then the suffix (1 < 2 < 2a < 2b < 5-sr < 10). */
-export function compareEpicIds(a: string, b: string): number {
-  const ma = /^(\d+)(.*)$/.exec(a);
-  const mb = /^(\d+)(.*)$/.exec(b);
-  if (ma && mb && ma[1] !== mb[1]) return Number(ma[1]) - Number(mb[1]);
-  if (ma && !mb) return -1;
-  if (!ma && mb) return 1;
-  const sa = (ma?.[2] ?? a).replace(/^-+/, '');
-  const sb = (mb?.[2] ?? b).replace(/^-+/, '');
-  return sa.localeCompare(sb, undefined, { numeric: true, sensitivity: 'base' }) || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-export const compareStories = (a: SprintStoryView, b: SprintStoryView): number => compareEpicIds(a.epicId, b.epicId) || a.storyNumber - b.storyNumber;
+// epic and story order are the runner's own rule (machines/rules/story-keys.ts), never a copy
+export { compareEpicIds, compareStories } from '../../../machines/rules/story-keys.js';
 
 const ms = (iso: string): number => new Date(iso).getTime();
 
