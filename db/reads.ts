@@ -65,7 +65,32 @@ function batchQuery(db: SprintDb) {
 
 type BatchQueryRow = Awaited<ReturnType<ReturnType<typeof batchQuery>['executeTakeFirstOrThrow']>>;
 
-function toBatch(row: BatchQueryRow): BatchSummary {
+type StoryOutcomes = Pick<BatchSummary, 'storiesDone' | 'storiesBlocked'>;
+
+/** The stories each batch marked done or blocked (its `story:status` events), by batch id. */
+async function storyOutcomes(db: SprintDb, batchIds: readonly number[]): Promise<Map<number, StoryOutcomes>> {
+  const out = new Map<number, StoryOutcomes>();
+  for (const part of chunks(batchIds)) {
+    const rows = await db.kysely
+      .selectFrom('events')
+      .select(['batch_id', 'payload'])
+      .where('type', '=', 'story:status')
+      .where('batch_id', 'in', part)
+      .orderBy('id')
+      .execute();
+    for (const row of rows) {
+      const payload = parsePayload(row.payload) as { story?: { shortId?: string }; status?: string; reason?: string } | string;
+      if (row.batch_id === null || typeof payload !== 'object' || !payload.story?.shortId) continue;
+      const entry = out.get(row.batch_id) ?? { storiesDone: [], storiesBlocked: [] };
+      out.set(row.batch_id, entry);
+      if (payload.status === 'done') entry.storiesDone.push(payload.story.shortId);
+      else if (payload.status === 'blocked') entry.storiesBlocked.push({ story: payload.story.shortId, reason: payload.reason ?? '' });
+    }
+  }
+  return out;
+}
+
+function toBatch(row: BatchQueryRow, outcomes: StoryOutcomes = { storiesDone: [], storiesBlocked: [] }): BatchSummary {
   return {
     id: row.id,
     startedAt: row.started_at,
@@ -76,17 +101,20 @@ function toBatch(row: BatchQueryRow): BatchSummary {
     message: row.message,
     projectRoot: row.project_root,
     costUsd: Number(row.cost_usd),
+    ...outcomes,
   };
 }
 
 /** Every batch, newest first. */
 export async function listBatches(db: SprintDb): Promise<BatchSummary[]> {
-  return (await batchQuery(db).execute()).map(toBatch);
+  const rows = await batchQuery(db).execute();
+  const outcomes = await storyOutcomes(db, rows.map((row) => row.id));
+  return rows.map((row) => toBatch(row, outcomes.get(row.id)));
 }
 
 export async function latestBatch(db: SprintDb): Promise<BatchSummary | null> {
   const row = await batchQuery(db).limit(1).executeTakeFirst();
-  return row === undefined ? null : toBatch(row);
+  return row === undefined ? null : toBatch(row, (await storyOutcomes(db, [row.id])).get(row.id));
 }
 
 // --------------------------------------------------------------------------------------------- commands
@@ -203,7 +231,16 @@ export async function listCommands(db: SprintDb, filter: CommandFilter = {}): Pr
     rows.map((r) => r.id),
     filter.tasksPerCommand ?? Infinity,
   );
-  return rows.map((row) => ({ ...toCommand(row), tasks: tasks.tasks.get(row.id) ?? [], taskCount: tasks.counts.get(row.id) ?? 0 }));
+  return rows.map((row) => ({ ...toCommand(row), tasks: closeOrphanTasks(tasks.tasks.get(row.id) ?? [], row.ended_at), taskCount: tasks.counts.get(row.id) ?? 0 }));
+}
+
+/**
+ * A task phase still open when its command ended (the agent never logged its end, or a stop cut it) ended with
+ * the command: listing it as running would show a phantom task counting up long after the batch.
+ */
+function closeOrphanTasks(tasks: TaskSummary[], commandEndedAt: string | null): TaskSummary[] {
+  if (commandEndedAt === null) return tasks;
+  return tasks.map((task) => (task.status === 'running' ? { ...task, status: 'done', endedAt: commandEndedAt } : task));
 }
 
 // ---------------------------------------------------------------------------------------------- stories

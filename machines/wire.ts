@@ -265,6 +265,10 @@ export interface BatchSummary {
   projectRoot: string;
   /** sum of its commands' costs; 0 before any reported one */
   costUsd: number;
+  /** short ids of the stories it marked done, in order */
+  storiesDone: string[];
+  /** the stories it blocked, each with the reason it gave */
+  storiesBlocked: { story: string; reason: string }[];
 }
 
 export interface CommandSummary {

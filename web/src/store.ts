@@ -1,6 +1,6 @@
 // The dashboard's one model: the API state, the sprint, commands and the event history, patched by each pushed event.
 import { getJson } from './api.js';
-import { TASKS_PER_COMMAND, taskPhaseIndex, type ActiveState, type ApiState, type CommandView, type CommandWithTasks, type LegacyEvent, type SprintView, type StoredEvent, type TaskView, type TaxonomyView } from './types.js';
+import { TASKS_PER_COMMAND, taskPhaseIndex, type ActiveState, type ApiState, type BatchSummary, type CommandView, type CommandWithTasks, type LegacyEvent, type SprintView, type StoredEvent, type TaskView, type TaxonomyView } from './types.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -13,6 +13,7 @@ interface Topics {
   descriptions: Record<string, string>;
   machine: ActiveStateView[];
   history: void;
+  batches: BatchSummary[];
 }
 
 /** The active state of one machine actor, as the `machine` event carries it. */
@@ -96,6 +97,10 @@ export class Store {
   active: ActiveStateView[] = [];
   /** newest last; ids increase */
   events: StoredEvent[] = [];
+  /** every batch, newest first (GET /api/batches) */
+  batches: BatchSummary[] = [];
+  /** when the server last told us anything (a pushed event or a fetched state), epoch ms */
+  lastUpdateAt = 0;
   readonly commands = new Map<string, CommandView>();
   /** the newest attempt of each run id: progress events name the run, not the attempt */
   private readonly latestAttempt = new Map<string, string>();
@@ -160,6 +165,7 @@ export class Store {
     for (const event of this.events) if (event.type === 'machine') this.active = (event.payload as { actors: ActiveStateView[] }).actors;
     this.setState(state);
     this.emit('history', undefined);
+    void this.refreshBatches();
 
     const [commands, legacy] = await Promise.all([commandsPromise, legacyPromise]);
     for (const command of legacyCommands(legacy)) this.putCommand(command);
@@ -184,6 +190,7 @@ export class Store {
   apply(event: StoredEvent): void {
     if (event.id <= this.lastEventId) return; // a replay overlapping what we have
     this.events.push(event);
+    this.lastUpdateAt = Date.now();
     const p = event.payload as Record<string, unknown>;
     switch (event.type) {
       case 'command:start': {
@@ -260,6 +267,7 @@ export class Store {
     if (['state', 'batch:start', 'batch:end', 'cycle:start', 'cycle:end', 'command:start', 'command:end'].includes(event.type)) {
       this.refetch('state', () => this.refreshState());
     }
+    if (['batch:start', 'batch:end', 'state', 'command:end'].includes(event.type)) this.refetch('batches', () => this.refreshBatches(), 300);
     this.emit('event', event);
   }
 
@@ -307,11 +315,17 @@ export class Store {
 
   setState(state: ApiState): void {
     this.state = state;
+    this.lastUpdateAt = Date.now();
     this.emit('state', state);
   }
 
   async refreshState(): Promise<void> {
     this.setState(await getJson<ApiState>('/api/state'));
+  }
+
+  async refreshBatches(): Promise<void> {
+    this.batches = await getJson<BatchSummary[]>('/api/batches').catch(() => this.batches);
+    this.emit('batches', this.batches);
   }
 
   async refreshSprint(): Promise<void> {
