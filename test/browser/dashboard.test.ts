@@ -96,12 +96,12 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => statusText(page)).toMatch(/Running/);
 
     await page.getByTestId('run-stop').click();
-    await expect.poll(() => statusText(page), { timeout: 15_000 }).toBe('Stopped');
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped after .*Resume goes on/);
     expect(await page.getByTestId('run-stop').isDisabled()).toBe(true);
     expect((await serve.api<{ status: string }>('/api/state')).body.status).toBe('stopped');
 
     await page.getByTestId('run-resume').click();
-    await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed: Batch complete/);
+    await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed in .*: Batch complete/);
     const state = (await serve.api<{ batch: { cyclesCompleted: number } }>('/api/state')).body;
     expect(state.batch.cyclesCompleted).toBe(2);
   });
