@@ -30,6 +30,8 @@ function mount(container: HTMLElement, store: Store): void {
   const empty = h('div', { class: 'muted activity-empty' }, 'No activity yet: start a batch from the Run tab.');
   container.append(list, empty);
 
+  /** the story with the newest activity: open unless closed by hand */
+  let newest: string | null = null;
   /** commands by story short id, in start order */
   const byStory = new Map<string, CommandView[]>();
   const lastActivity = new Map<string, number>();
@@ -52,6 +54,7 @@ function mount(container: HTMLElement, store: Store): void {
   /** creates and reorders story blocks; fills the commands of blocks created now */
   function syncStories(): void {
     const order = [...byStory.keys()].sort((a, b) => (lastActivity.get(b) ?? 0) - (lastActivity.get(a) ?? 0) || (a < b ? -1 : 1)).slice(0, MAX_STORIES);
+    newest = order[0] ?? null;
     const fresh: string[] = [];
     syncList(
       list,
@@ -88,8 +91,7 @@ function mount(container: HTMLElement, store: Store): void {
   function isOpen(id: string): boolean {
     const chosen = ui().activityOpen[id || '(batch)'];
     if (chosen !== undefined) return chosen;
-    const first = list.firstElementChild as HTMLElement | null;
-    return lastActivity.get(id) === Infinity || (first?.dataset['story'] ?? null) === id;
+    return lastActivity.get(id) === Infinity || newest === id;
   }
 
   function updateStory(el: HTMLElement, id: string): void {
