@@ -2,7 +2,8 @@
 import { formatDuration, h, setAttr, setText, syncList } from '../dom.js';
 import { setUi, ui } from '../persist.js';
 import type { Store } from '../store.js';
-import type { CommandView, SprintStoryView } from '../types.js';
+import type { ApiState, CommandView, SprintStoryView } from '../types.js';
+import { endOf, inScope } from '../model.js';
 import type { View } from '../view.js';
 import { compareEpicIds, compareStories } from '../../../machines/rules/story-keys.js';
 
@@ -29,15 +30,23 @@ export interface Span {
   running: boolean;
 }
 
-export function spanOf(commands: readonly CommandView[], now = Date.now()): Span | null {
+/**
+ * First start to last end of the commands that served a story; a running command counts up to now. The tool's runs
+ * and the history from before it are never joined (a legacy line and today's run would make days of "duration"):
+ * the runs when there are any, else the legacy history. A command cut off without an end ends at its last task.
+ */
+export function spanOf(all: readonly CommandView[], now = Date.now(), state: ApiState | null = null): Span | null {
+  const runs = all.filter((c) => inScope(c, { kind: 'runs' }));
+  const commands = runs.length ? runs : all;
   if (!commands.length) return null;
   let start = Infinity;
   let end = -Infinity;
   let running = false;
   for (const c of commands) {
     start = Math.min(start, ms(c.startedAt));
-    if (c.endedAt === null && c.status === 'running') running = true;
-    end = Math.max(end, c.endedAt ? ms(c.endedAt) : c.status === 'running' ? now : ms(c.startedAt));
+    const cEnd = endOf(c, state);
+    if (cEnd === null) running = true;
+    end = Math.max(end, cEnd ?? now);
   }
   return { start, end, running };
 }
@@ -83,13 +92,13 @@ function mount(container: HTMLElement, store: Store): void {
   /** durations by short id, recomputed only for the stories a command concerns */
   const spans = new Map<string, Span | null>();
   const recomputeSpan = (shortId: string) => {
-    spans.set(shortId, spanOf([...store.commands.values()].filter((c) => c.stories.includes(shortId))));
+    spans.set(shortId, spanOf([...store.commands.values()].filter((c) => c.stories.includes(shortId)), Date.now(), store.state));
   };
   const recomputeAll = () => {
     spans.clear();
     const byStory = new Map<string, CommandView[]>();
     for (const c of store.commands.values()) for (const s of c.stories) (byStory.get(s) ?? byStory.set(s, []).get(s)!).push(c);
-    for (const [shortId, commands] of byStory) spans.set(shortId, spanOf(commands));
+    for (const [shortId, commands] of byStory) spans.set(shortId, spanOf(commands, Date.now(), store.state));
   };
 
   const sortBy = (column: string) => {

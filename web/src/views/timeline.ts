@@ -17,10 +17,12 @@ const MAX_ZOOM = 4096;
 const MIN_LABEL = 120;
 const MAX_LABEL = 640;
 const NO_STORY = '';
+/** suffix of a story's group of commands from before the tool */
+const LEGACY = '\u0000legacy';
 /** free pixels left of the first bar */
 const PAD = 16;
 /** axis label spacings to choose from: the smallest that leaves room for a label */
-const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
+const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
 
 interface Row {
   key: string;
@@ -126,13 +128,17 @@ function mount(container: HTMLElement, store: Store): void {
     const isRunning = (c: CommandView) => isRunningNow(c, state);
     const endAt = (c: CommandView) => endOf(c, state);
     const hidden = new Set(ui().timeline.hidden ?? []);
-    for (const c of store.commandList()) for (const s of c.stories.length ? c.stories : [NO_STORY]) (byStory.get(s) ?? byStory.set(s, []).get(s)!).push(c);
+    // history from before the tool is its own row: never joined to a run of the same story days later
+    const groupOf = (c: CommandView, s: string) => (c.batchId === null ? `${s}${LEGACY}` : s);
+    for (const c of store.commandList()) for (const s of c.stories.length ? c.stories : [NO_STORY]) (byStory.get(groupOf(c, s)) ?? byStory.set(groupOf(c, s), []).get(groupOf(c, s))!).push(c);
     const rows: Row[] = [];
     // newest first: the live story on top, history below
     const lastOf = (cs: CommandView[]) => Math.max(...cs.map((c) => endAt(c) ?? now));
     const stories = [...byStory].filter(([story]) => !hidden.has(story)).sort(([ka, a], [kb, b]) => lastOf(b) - lastOf(a) || (ka < kb ? -1 : 1));
     hiddenCount = byStory.size - stories.length;
-    for (const [story, commands] of stories) {
+    for (const [group, commands] of stories) {
+      const legacy = group.endsWith(LEGACY);
+      const story = legacy ? group.slice(0, -LEGACY.length) : group;
       const sprintStory = store.sprint?.stories.find((s) => s.shortId === story);
       const live = commands.some(isRunning);
       const start = Math.min(...commands.map((c) => ms(c.startedAt)));
@@ -142,21 +148,21 @@ function mount(container: HTMLElement, store: Store): void {
       const status = live ? 'running' : sprintStory ? statusOf(sprintStory) : (commands[commands.length - 1]!.status as string);
       const description = sprintStory ? store.descriptions[sprintStory.key] : undefined;
       const title = `${story || 'batch'} ${name}\n${dateTime(start)} – ${end ? dateTime(end) : 'now'}\n${formatDuration(busyMs)} of commands over ${formatDuration((end ?? now) - start)}${description ? `\n\n${description}` : ''}`;
-      rows.push({ key: `s:${story}`, kind: 'story', story, label: `${story || 'batch'} ${name}`, title, start, end, status, depth: 0, index: 0, kind2: '', duration: formatDuration(busyMs) });
-      if (ui().timeline.showAll === toggled.has(story)) continue;
+      rows.push({ key: `s:${group}`, kind: 'story', story: group, label: `${story || 'batch'} ${name}${legacy ? ' (before the tool)' : ''}`, title, start, end, status, depth: 0, index: 0, kind2: '', duration: formatDuration(busyMs) });
+      if (ui().timeline.showAll === toggled.has(group)) continue;
       for (const c of commands) {
         const cEnd = endAt(c);
         const label = `${c.command}${c.attempt > 1 ? ` #${c.attempt}` : ''}`;
         const cStatus = isRunning(c) ? 'running' : c.status === 'running' ? 'interrupted' : c.status;
         const cTitle = `${label} · ${cStatus}\n${dateTime(c.startedAt)} – ${cEnd ? dateTime(cEnd) : 'now'} (${formatDuration((cEnd ?? now) - ms(c.startedAt))})${c.message ? `\n${c.message}` : ''}`;
-        rows.push({ key: `c:${story}:${c.key}`, kind: 'command', story, label, title: cTitle, start: ms(c.startedAt), end: cEnd, status: cStatus, depth: 1, index: 0, kind2: c.kind, duration: formatDuration((cEnd ?? now) - ms(c.startedAt)) });
+        rows.push({ key: `c:${group}:${c.key}`, kind: 'command', story: group, label, title: cTitle, start: ms(c.startedAt), end: cEnd, status: cStatus, depth: 1, index: 0, kind2: c.kind, duration: formatDuration((cEnd ?? now) - ms(c.startedAt)) });
         const skipped = c.taskCount - c.tasks.length;
         c.tasks.forEach((t, i) => {
           if (story && t.storyShortId !== null && t.storyShortId !== story) return;
           // a phase left open in a command that ended, ended with it
           const tEndAt = t.endedAt ? ms(t.endedAt) : t.status === 'running' && cEnd === null ? null : (cEnd ?? ms(t.startedAt));
           const tTitle = `${t.taskId} · ${tEndAt === null ? 'running' : 'done'}\n${dateTime(t.startedAt)} – ${tEndAt ? dateTime(tEndAt) : 'now'} (${formatDuration((tEndAt ?? now) - ms(t.startedAt))})${t.message ? `\n${t.message}` : ''}`;
-          rows.push({ key: `t:${story}:${c.key}:${skipped + i}`, kind: 'task', story, label: t.taskId, title: tTitle, start: ms(t.startedAt), end: tEndAt, status: tEndAt === null ? 'running' : 'done', depth: 2, index: 0, kind2: c.kind, duration: formatDuration((tEndAt ?? now) - ms(t.startedAt)) });
+          rows.push({ key: `t:${group}:${c.key}:${skipped + i}`, kind: 'task', story: group, label: t.taskId, title: tTitle, start: ms(t.startedAt), end: tEndAt, status: tEndAt === null ? 'running' : 'done', depth: 2, index: 0, kind2: c.kind, duration: formatDuration((tEndAt ?? now) - ms(t.startedAt)) });
         });
       }
     }
@@ -165,7 +171,8 @@ function mount(container: HTMLElement, store: Store): void {
   }
 
   let hiddenCount = 0;
-  const tickStep = () => TICK_STEPS.find((s) => s * pxPerMs() >= 80) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
+  // room for a label with its date (`Nov 21 00:00`)
+  const tickStep = () => TICK_STEPS.find((s) => s * pxPerMs() >= 110) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
   const xOf = (t: number) => PAD + scale.xOf(t);
   const tOf = (x: number) => scale.tOf(x - PAD);
   const chartWidth = () => Math.max(200, (scroller.clientWidth || window.innerWidth) - ui().timeline.labelWidth);
@@ -178,7 +185,8 @@ function mount(container: HTMLElement, store: Store): void {
     const starts = rows.map((r) => r.start);
     t0 = Math.floor((starts.length ? Math.min(...starts) : now) / 1000) * 1000;
     tEnd = Math.max(t0 + 1000, ...rows.map((r) => r.end ?? now));
-    busy = busySpans(rows.filter((r) => r.kind !== 'task').map((r) => [r.start, r.end ?? now] as const));
+    // busy time is where commands ran: a story's first-to-last span may cross quiet days
+    busy = busySpans(rows.filter((r) => r.kind === 'command').map((r) => [r.start, r.end ?? now] as const));
     scale = timeScale(busy, px);
     const width = Math.max(chartWidth(), Math.ceil(xOf(tEnd) + 4 * PAD));
     setStyle(right, 'width', `${width}px`);
