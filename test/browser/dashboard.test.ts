@@ -2,39 +2,28 @@
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, haveChromium, launchChromium, TestServes } from '../support/browser.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../support/scenario.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 // In CI a missing browser is a failure, never a skip: .ci/run installs Debian's chromium.
 if (process.env['CI'] && !haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run must install the chromium package`);
 const SCREENSHOTS = process.env['SCREENSHOT_DIR'];
 
 let browser: Browser;
-const serves: ServeProcess[] = [];
-const roots: string[] = [];
+const made = new TestServes();
+const { serves, roots } = made;
 
 beforeAll(async () => {
-  if (!haveChromium) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  if (haveChromium) browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
 });
-afterEach(async () => {
-  for (const serve of serves.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+afterEach(() => made.cleanUp());
 
 async function freePort(): Promise<number> {
   const server = createServer();

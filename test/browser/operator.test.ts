@@ -1,10 +1,10 @@
 // The operator's dashboard in Chromium: after a batch on the demo and on a real project with days of legacy history,
 // what ran, what failed and why, how long and what it cost read true at a glance.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { copyRealWorld, haveChromium, launchChromium, openDashboard, REAL_WORLD } from '../support/browser.js';
+import { copyRealWorld, haveChromium, launchChromium, openDashboard, REAL_WORLD, TestServes } from '../support/browser.js';
 import { makeProject } from '../support/scenario.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 
@@ -12,26 +12,19 @@ if (process.env['CI'] && !haveChromium) throw new Error('Chromium not found; .ci
 const SCREENSHOTS = process.env['SCREENSHOT_DIR'];
 
 let browser: Browser;
-const serves: ServeProcess[] = [];
-const roots: string[] = [];
+const made = new TestServes();
 beforeAll(async () => {
   if (haveChromium) browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
 });
-afterEach(async () => {
-  for (const serve of serves.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+afterEach(() => made.cleanUp());
 
 async function serveProject(root: string, pace = '5'): Promise<ServeProcess> {
-  roots.push(root);
+  made.roots.push(root);
   const serve = await startServe(root, path.join(root, 'runner.db'), { SPRINT_SIM_PACE_MS: pace });
-  serves.push(serve);
+  made.serves.push(serve);
   return serve;
 }
 

@@ -1,9 +1,10 @@
 // Debian's Chromium through playwright-core for the dashboard tests and the screenshot script: launch flags, a page on a serve, a real-world copy.
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from './scenario.js';
+import type { ServeProcess } from './serve-process.js';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const haveChromium = existsSync(CHROMIUM);
@@ -45,4 +46,18 @@ export function copyRealWorld(): string {
   const current = readFileSync(path.join(docs, 'sprint-runner.csv'), 'utf8');
   writeFileSync(path.join(docs, 'sprint-runner.csv'), `${older.endsWith('\n') ? older : `${older}\n`}${current}`);
   return root;
+}
+
+/** The serves and project folders a test made: `cleanUp` (afterEach) ends the serves and removes the folders. */
+export class TestServes {
+  readonly serves: ServeProcess[] = [];
+  readonly roots: string[] = [];
+
+  async cleanUp(): Promise<void> {
+    for (const serve of this.serves.splice(0)) {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+    for (const root of this.roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  }
 }
