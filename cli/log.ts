@@ -1,4 +1,5 @@
 // The terminal log of `serve` and `demo`: one readable line per runner event, and a progress line under it on a TTY.
+import { eventText } from '../machines/event-text.js';
 import type { RunnerEvent } from '../machines/runner.js';
 
 // a flood of events shares a second: each second is formatted once
@@ -12,62 +13,10 @@ const clock = (ts: number): string => {
   }
   return clockText;
 };
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-
-/** One readable line per event (null: not worth a line), for a terminal log. */
+/** One readable line per event (null: a detail not worth a terminal line): the dashboard log's text, timed. */
 export function formatEvent(event: RunnerEvent): string | null {
-  const at = clock(event.ts);
-  switch (event.type) {
-    case 'batch:start':
-      return `${at}  batch started (${event.payload.maxCycles} cycle${event.payload.maxCycles === 1 ? '' : 's'})`;
-    case 'batch:end':
-      return `${at}  batch ${event.payload.status}: ${event.payload.message} (${event.payload.cyclesCompleted} cycles)`;
-    case 'cycle:start':
-      return `${at}  cycle ${event.payload.cycle}: ${event.payload.stories.map((s) => s.shortId).join(' + ')} from ${event.payload.entryStep}`;
-    case 'cycle:end':
-      return `${at}  cycle ${event.payload.cycle} ${event.payload.counted ? 'done' : `not counted: ${event.payload.failure?.command} failed`}`;
-    case 'command:start': {
-      const p = event.payload;
-      const tags = [p.model ?? 'default model', p.background ? 'background' : null, p.attempt > 1 ? `attempt ${p.attempt}` : null].filter(Boolean);
-      return `${at}  > ${p.command} ${p.stories.map((s) => s.shortId).join(',')} (${tags.join(', ')})`;
-    }
-    case 'command:progress': {
-      const p = event.payload;
-      if (p.kind === 'task') return `${at}      ${p.task.story} ${p.task.taskId} ${p.task.status}${p.task.message ? `: ${p.task.message}` : ''}`;
-      if (p.kind === 'warning') return `${at}      warning: ${p.message}`;
-      if (p.kind === 'rate-limit') return `${at}      usage limit: ${p.info.status}`;
-      return null;
-    }
-    case 'command:end': {
-      const p = event.payload;
-      const result = p.outcome.result;
-      const cost = result ? ` $${result.costUsd.toFixed(4)}` : '';
-      const took = result ? ` ${seconds(result.durationMs)}` : '';
-      const mark = p.status === 'ok' ? 'ok' : p.status === 'interrupted' ? 'interrupted' : `FAILED: ${p.outcome.message}`;
-      return `${at}  < ${p.command} ${p.stories.join(',')} ${mark}${took}${cost}`;
-    }
-    case 'story:status':
-      return `${at}  story ${event.payload.story.key} -> ${event.payload.status}${event.payload.reason ? ` (${event.payload.reason})` : ''}`;
-    case 'review:verdict': {
-      const p = event.payload;
-      if (p.kind !== 'code-review') return `${at}      ${p.command}: ${p.critical ? 'critical issues' : 'no critical issues'} (${p.source})`;
-      return `${at}      ${p.command} ${p.story.shortId}: ${p.zeroIssues ? 'zero issues' : (p.highest ?? 'no verdict')}, ${p.issues.length} issue(s) (${p.source})`;
-    }
-    case 'review:decision':
-      return `${at}  ${event.payload.story.shortId} ${event.payload.message}`;
-    case 'warning':
-      return `${at}  warning: ${event.payload.message}`;
-    case 'error':
-      return `${at}  ERROR: ${event.payload.message}`;
-    case 'state':
-      return `${at}  [${event.payload.status}]`;
-    case 'machine':
-      return null;
-    case 'usage-limit':
-      return `${at}  usage limit reached (${event.payload.command}): waiting until ${clock(event.payload.until)}`;
-    case 'usage-limit-end':
-      return `${at}  usage limit reset: going on`;
-  }
+  const { text, detail } = eventText(event);
+  return detail ? null : `${clock(event.ts)}  ${text}`;
 }
 
 /** Tracks what is running, for the single progress line under the log. */

@@ -1,23 +1,10 @@
 // Read queries for history from before the tool: legacy CSV lines and the previous orchestrator's records.
 import { parseStoryKey } from '../machines/rules/story-keys.js';
-import type { SprintDb } from './database.js';
+import type { LegacyEvent } from '../machines/wire.js';
+import type { SprintDb } from './handle.js';
 
-export interface LegacyEvent {
-  id: number;
-  /** epoch seconds, as the log script wrote them */
-  epoch: number;
-  epic: string;
-  /** the short id (`2b-6`), also for lines that used the long key (`2b-6-sub-agent-tab-read-only`) */
-  story: string;
-  command: string;
-  taskId: string;
-  status: string;
-  message: string | null;
-  /** `csv` or `previous-db` */
-  source: string;
-  /** the command run the line belongs to (`legacy:<id of its first line>`): see groupLegacyRuns */
-  run: string;
-}
+// a legacy line is the dashboard's too: declared once in the Node-free wire module
+export type { LegacyEvent } from '../machines/wire.js';
 
 /** Longer than any one command: a line of the same story and command after such a gap is another run. */
 const LEGACY_RUN_GAP_S = 4 * 60 * 60;

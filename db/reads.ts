@@ -2,7 +2,23 @@
 import { sql } from 'kysely';
 import { compareEpicIds } from '../machines/rules/story-keys.js';
 import type { SprintDb } from './handle.js';
-import type { BatchStatus, CommandRow, CommandStatus, TaskStatus } from './schema.js';
+import type { CommandRow } from './schema.js';
+import type {
+  BackgroundTaskSummary,
+  BatchSummary,
+  CommandSummary,
+  CommandWithTasks,
+  Cost,
+  LegacyEvent,
+  StoredEvent,
+  StorySummary,
+  TaskSummary,
+} from '../machines/wire.js';
+
+// the rows are the dashboard's too: declared once in the Node-free wire module
+export type { BackgroundTaskSummary, BatchSummary, CommandSummary, CommandWithTasks, Cost, LegacyEvent, StorySummary, TaskSummary } from '../machines/wire.js';
+/** an event as read back: the API's StoredEvent */
+export type EventRecord = StoredEvent;
 
 /*
  * Everything here only reads, through Kysely's async API, and never opens a transaction: a Kysely
@@ -25,20 +41,6 @@ function splitIds(text: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------- batches
-
-export interface BatchSummary {
-  id: number;
-  startedAt: string;
-  endedAt: string | null;
-  /** a stored count, or 'all' (also for anything stored that is not a count) */
-  maxCycles: number | 'all';
-  cyclesCompleted: number;
-  status: BatchStatus;
-  message: string | null;
-  projectRoot: string;
-  /** sum of its commands' costs; 0 before any reported one */
-  costUsd: number;
-}
 
 function parseMaxCycles(text: string): number | 'all' {
   return /^\d+$/.test(text) ? Number(text) : 'all';
@@ -63,7 +65,32 @@ function batchQuery(db: SprintDb) {
 
 type BatchQueryRow = Awaited<ReturnType<ReturnType<typeof batchQuery>['executeTakeFirstOrThrow']>>;
 
-function toBatch(row: BatchQueryRow): BatchSummary {
+type StoryOutcomes = Pick<BatchSummary, 'storiesDone' | 'storiesBlocked'>;
+
+/** The stories each batch marked done or blocked (its `story:status` events), by batch id. */
+async function storyOutcomes(db: SprintDb, batchIds: readonly number[]): Promise<Map<number, StoryOutcomes>> {
+  const out = new Map<number, StoryOutcomes>();
+  for (const part of chunks(batchIds)) {
+    const rows = await db.kysely
+      .selectFrom('events')
+      .select(['batch_id', 'payload'])
+      .where('type', '=', 'story:status')
+      .where('batch_id', 'in', part)
+      .orderBy('id')
+      .execute();
+    for (const row of rows) {
+      const payload = parsePayload(row.payload) as { story?: { shortId?: string }; status?: string; reason?: string } | string;
+      if (row.batch_id === null || typeof payload !== 'object' || !payload.story?.shortId) continue;
+      const entry = out.get(row.batch_id) ?? { storiesDone: [], storiesBlocked: [] };
+      out.set(row.batch_id, entry);
+      if (payload.status === 'done') entry.storiesDone.push(payload.story.shortId);
+      else if (payload.status === 'blocked') entry.storiesBlocked.push({ story: payload.story.shortId, reason: payload.reason ?? '' });
+    }
+  }
+  return out;
+}
+
+function toBatch(row: BatchQueryRow, outcomes: StoryOutcomes = { storiesDone: [], storiesBlocked: [] }): BatchSummary {
   return {
     id: row.id,
     startedAt: row.started_at,
@@ -74,75 +101,23 @@ function toBatch(row: BatchQueryRow): BatchSummary {
     message: row.message,
     projectRoot: row.project_root,
     costUsd: Number(row.cost_usd),
+    ...outcomes,
   };
 }
 
 /** Every batch, newest first. */
 export async function listBatches(db: SprintDb): Promise<BatchSummary[]> {
-  return (await batchQuery(db).execute()).map(toBatch);
+  const rows = await batchQuery(db).execute();
+  const outcomes = await storyOutcomes(db, rows.map((row) => row.id));
+  return rows.map((row) => toBatch(row, outcomes.get(row.id)));
 }
 
 export async function latestBatch(db: SprintDb): Promise<BatchSummary | null> {
   const row = await batchQuery(db).limit(1).executeTakeFirst();
-  return row === undefined ? null : toBatch(row);
+  return row === undefined ? null : toBatch(row, (await storyOutcomes(db, [row.id])).get(row.id));
 }
 
 // --------------------------------------------------------------------------------------------- commands
-
-export interface CommandSummary {
-  id: number;
-  batchId: number;
-  runId: string;
-  command: string;
-  kind: string;
-  /** short ids, in the order the command named them */
-  stories: string[];
-  attempt: number;
-  reviewAttempt: number | null;
-  model: string | null;
-  background: boolean;
-  status: CommandStatus;
-  pid: number | null;
-  pidStartTime: number | null;
-  sessionId: string | null;
-  exitCode: number | null;
-  signal: string | null;
-  resultSubtype: string | null;
-  isError: boolean | null;
-  failure: string | null;
-  message: string | null;
-  costUsd: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  cacheReadTokens: number | null;
-  cacheCreationTokens: number | null;
-  durationMs: number | null;
-  numTurns: number | null;
-  interrupted: boolean;
-  startedAt: string;
-  endedAt: string | null;
-}
-
-export interface TaskSummary {
-  id: number;
-  commandId: number;
-  storyId: number | null;
-  /** the story's short id, null for a task not tied to a known story */
-  storyShortId: string | null;
-  taskId: string;
-  known: boolean;
-  status: TaskStatus;
-  message: string | null;
-  startedAt: string;
-  endedAt: string | null;
-}
-
-export interface CommandWithTasks extends CommandSummary {
-  /** its task rows (the newest `tasksPerCommand` of them), in the order they started */
-  tasks: TaskSummary[];
-  /** all of its task rows, listed or not */
-  taskCount: number;
-}
 
 function toCommand(row: CommandRow): CommandSummary {
   return {
@@ -256,21 +231,19 @@ export async function listCommands(db: SprintDb, filter: CommandFilter = {}): Pr
     rows.map((r) => r.id),
     filter.tasksPerCommand ?? Infinity,
   );
-  return rows.map((row) => ({ ...toCommand(row), tasks: tasks.tasks.get(row.id) ?? [], taskCount: tasks.counts.get(row.id) ?? 0 }));
+  return rows.map((row) => ({ ...toCommand(row), tasks: closeOrphanTasks(tasks.tasks.get(row.id) ?? [], row.ended_at), taskCount: tasks.counts.get(row.id) ?? 0 }));
+}
+
+/**
+ * A task phase still open when its command ended (the agent never logged its end, or a stop cut it) ended with
+ * the command: listing it as running would show a phantom task counting up long after the batch.
+ */
+function closeOrphanTasks(tasks: TaskSummary[], commandEndedAt: string | null): TaskSummary[] {
+  if (commandEndedAt === null) return tasks;
+  return tasks.map((task) => (task.status === 'running' ? { ...task, status: 'done', endedAt: commandEndedAt } : task));
 }
 
 // ---------------------------------------------------------------------------------------------- stories
-
-export interface StorySummary {
-  id: number;
-  key: string;
-  shortId: string;
-  epicId: string;
-  status: string | null;
-  updatedAt: string;
-  /** the newest command that served the story (its tasks not included) */
-  latestCommand: CommandSummary | null;
-}
 
 function storyNumber(shortId: string, epicId: string): number {
   const n = Number(shortId.slice(epicId.length + 1));
@@ -313,14 +286,6 @@ export async function listStories(db: SprintDb): Promise<StorySummary[]> {
 
 // ----------------------------------------------------------------------------------------------- events
 
-/** Same shape as server/service.ts StoredEvent. */
-export interface EventRecord {
-  id: number;
-  type: string;
-  ts: number;
-  payload: unknown;
-}
-
 function clamp(value: number, min: number, max: number): number {
   if (Number.isNaN(value)) return min;
   return Math.min(max, Math.max(min, Math.trunc(value)));
@@ -362,18 +327,6 @@ export async function lastEventId(db: SprintDb): Promise<number> {
 
 // ------------------------------------------------------------------------------------- background tasks
 
-export interface BackgroundTaskSummary {
-  id: number;
-  /** the batch machine's actor id (`bg.1`) */
-  key: string;
-  commandId: number | null;
-  command: string;
-  stories: string[];
-  status: string;
-  message: string | null;
-  startedAt: string;
-}
-
 export async function runningBackgroundTasks(db: SprintDb, batchId: number): Promise<BackgroundTaskSummary[]> {
   const rows = await db.kysely
     .selectFrom('background_tasks')
@@ -395,12 +348,6 @@ export async function runningBackgroundTasks(db: SprintDb, batchId: number): Pro
 }
 
 // ------------------------------------------------------------------------------------------------- cost
-
-export interface Cost {
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-}
 
 /**
  * Cost of a batch and of each of its stories (keyed by short id). A command that served two stories counts

@@ -1,14 +1,14 @@
 // The SQLite schema as Kysely sees it: one Database interface, the shape every migration builds toward.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { CommandStatus, StoredBatchStatus } from '../machines/wire.js';
 
 /** ISO-8601 UTC strings (`new Date().toISOString()`), so rows read well in any SQLite client. */
 type IsoTime = string;
 
-/** `abandoned`: stopped or interrupted, then discarded by the operator to start a new batch */
-export type BatchStatus = 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error' | 'abandoned';
-export type CommandStatus = 'running' | 'ok' | 'failed' | 'interrupted';
-/** failed / interrupted: the phase was still open when its command ended that way */
-export type TaskStatus = 'running' | 'done' | 'failed' | 'interrupted';
+/** a batch row's status (the runner's, without `idle`), declared once in the wire module */
+export type BatchStatus = StoredBatchStatus;
+export type { CommandStatus } from '../machines/wire.js';
+export type { TaskStatus } from '../machines/wire.js';
 
 export interface BatchesTable {
   id: Generated<number>;

@@ -19,6 +19,10 @@ import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy
 import type { FailureReason } from './claude/types.js';
 import { RunnerError } from './runner-errors.js';
 import type { ControlMode, WorkflowEmitted } from './types.js';
+import type { ActiveState, BatchStatus, WireEvent } from './wire.js';
+
+// the statuses and events reach the dashboard too: declared once in the Node-free wire module
+export type { ActiveState, BatchStatus } from './wire.js';
 import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
 
 export interface SprintRunnerOptions {
@@ -45,15 +49,8 @@ export interface SprintRunnerOptions {
   onStoreFailure?: (error: unknown) => void;
 }
 
-/** `abandoned`: a stopped or interrupted batch the operator discarded to start a new one (never this runner's own status) */
-export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error' | 'abandoned';
-
-/** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state`. */
-export type RunnerEvent = (
-  | WorkflowEmitted
-  | { type: 'state'; payload: { status: BatchStatus } }
-  | { type: 'machine'; payload: { actors: ActiveState[] } }
-) & { id: number; ts: number; payloadJson?: string };
+/** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state` and `machine`. */
+export type RunnerEvent = WireEvent;
 
 export type RunnerListener = (event: RunnerEvent) => void;
 
@@ -110,14 +107,6 @@ export function validateCycles(cycles: unknown): MaxCycles {
   if (cycles === 'all') return 'all';
   if (typeof cycles === 'number' && Number.isInteger(cycles) && cycles >= 1) return cycles;
   throw new RunnerError('bad-cycles', `cycles must be a whole number of at least 1, or "all" (got ${JSON.stringify(cycles)})`);
-}
-
-export interface ActiveState {
-  /** path of actor ids from the root: `batch/cycle/story/codeReview` */
-  path: string;
-  /** which machine definition (`batch`, `cycle`, `story`, `review`, `commandRun`) */
-  machine: string;
-  value: unknown;
 }
 
 /** The active state of every machine actor in the tree, root first. */

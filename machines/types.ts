@@ -1,19 +1,10 @@
 // Plain data shared by the workflow machines: what travels in context, input, output and emitted events.
-import type { CommandOutcome, RateLimitInfo, TaskEvent } from './claude/types.js';
-import type { CommandKind } from './project/layout.js';
-import type { ReviewDecisionPayload, ReviewVerdictPayload } from './rules/review-verdict.js';
+import type { CommandKind, ControlMode, StoryRef } from './wire.js';
 
-/** The operator's wish, forwarded down the actor tree as a `CONTROL` event (spec §4). */
-export type ControlMode = 'run' | 'pause' | 'stop';
+// the events and the shapes they carry are the dashboard's too: declared once in the Node-free wire module
+export type { CommandFailure, CommandProgress, ControlMode, StoryRef, WorkflowEmitted, WorkflowEventType } from './wire.js';
 
 export type ControlEvent = { type: 'CONTROL'; mode: ControlMode };
-
-/** A story as the machines carry it: enough to name it in prompts, logs and the dashboard. */
-export interface StoryRef {
-  key: string;
-  shortId: string;
-  epicId: string;
-}
 
 /** One command to run, fully decided by the machines; the actor only renders and spawns it. */
 export interface CommandSpec {
@@ -28,13 +19,6 @@ export interface CommandSpec {
   reviewAttempt: number | null;
   /** the spec's template variables, already computed */
   variables: Record<string, string>;
-}
-
-export interface CommandFailure {
-  command: string;
-  stories: StoryRef[];
-  message: string;
-  reason: string;
 }
 
 /** A command that succeeded for these stories: it ends their error streak if it was the one failing (rules/errors.ts). */
@@ -55,62 +39,6 @@ export interface ReviewProgress {
 export type MachineResult<T extends object = object> =
   | ({ type: 'ok' } & T)
   | { type: 'error'; error: string };
-
-/** Events the machines `emit`; the runner stamps `ts` and hands them to subscribers. */
-export type WorkflowEmitted =
-  | { type: 'batch:start'; payload: { maxCycles: number | 'all' } }
-  | {
-      type: 'batch:end';
-      payload: { status: 'completed' | 'error'; message: string; cyclesCompleted: number; done?: number; blocked?: number };
-    }
-  | { type: 'cycle:start'; payload: { cycle: number; stories: StoryRef[]; entryStep: string } }
-  | { type: 'cycle:end'; payload: { cycle: number; counted: boolean; stories: string[]; failure: CommandFailure | null } }
-  | {
-      type: 'command:start';
-      payload: {
-        runId: string;
-        command: string;
-        kind: CommandKind;
-        stories: StoryRef[];
-        model: string | null;
-        background: boolean;
-        reviewAttempt: number | null;
-        /** 1 for the first spawn of this step; +1 for each run after an interruption */
-        attempt: number;
-      };
-    }
-  | { type: 'command:progress'; payload: CommandProgress & { runId: string; command: string; stories: string[] } }
-  | {
-      type: 'command:end';
-      payload: {
-        runId: string;
-        command: string;
-        stories: string[];
-        background: boolean;
-        attempt: number;
-        status: 'ok' | 'failed' | 'interrupted';
-        outcome: CommandOutcome;
-      };
-    }
-  | { type: 'story:status'; payload: { story: StoryRef; status: 'done' | 'blocked'; reason: string } }
-  /** a review attempt's verdict (structured or text) and a code-review loop decision: why a story passed or was blocked */
-  | { type: 'review:verdict'; payload: ReviewVerdictPayload }
-  | { type: 'review:decision'; payload: ReviewDecisionPayload }
-  | { type: 'warning'; payload: { message: string; story?: string; command?: string } }
-  /** the account hit its usage limit: every command waits until `until` (epoch ms), then the batch goes on by itself */
-  | { type: 'usage-limit'; payload: { until: number; command: string } }
-  | { type: 'usage-limit-end'; payload: { until: number } }
-  | { type: 'error'; payload: { message: string; story?: string; command?: string; scope: string } };
-
-export type CommandProgress =
-  | { kind: 'spawned'; pid: number; startTime: number }
-  | { kind: 'init'; sessionId: string; model: string }
-  | { kind: 'task'; task: TaskEvent; known: boolean }
-  | { kind: 'rate-limit'; info: RateLimitInfo }
-  | { kind: 'api-retry'; attempt: number; errorStatus: number | null }
-  | { kind: 'warning'; message: string };
-
-export type WorkflowEventType = WorkflowEmitted['type'];
 
 /** The message of whatever an actor threw or rejected with. */
 export function errorMessage(error: unknown): string {

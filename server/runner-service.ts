@@ -9,6 +9,7 @@ import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
 import { storyFileFor } from '../machines/project/story-files.js';
+import { taskPhaseIndex } from '../machines/wire.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
 import { RunnerError } from '../machines/runner-errors.js';
 import { serviceErrorOf } from './errors.js';
@@ -69,7 +70,6 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
       const status = runner.status();
       const phases = current ? ((await taxonomyOf().catch(() => ({}) as Taxonomy))[current.kind] ?? []) : [];
       const task = current?.task ?? null;
-      const index = task ? phases.findIndex((p) => p.id === task.taskId) : -1;
       const maxCycles = batch ? (batch.maxCycles === 'all' ? 'all' : Number(batch.maxCycles)) : null;
       return {
         status: status === 'idle' && batch ? (batch.status as ApiState['status']) : status,
@@ -89,7 +89,7 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
         currentCommand: current
           ? { id: 0, command: current.command, stories: current.stories.map((s) => s.shortId), attempt: current.attempt, model: current.model, startedAt: current.startedAt }
           : null,
-        currentTask: task ? { ...task, index: index >= 0 ? index + 1 : null, total: phases.length || null } : null,
+        currentTask: task ? { ...task, ...taskPhaseIndex(phases, task.taskId) } : null,
         background: batch
           ? (await runningBackgroundTasks(db, batch.id)).map((t) => ({ key: t.key, command: t.command, stories: t.stories, status: t.status, startedAt: t.startedAt }))
           : [],

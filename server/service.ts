@@ -1,47 +1,8 @@
 // What the HTTP/WebSocket server needs from the runtime: the contract between server/ and the durable runner.
+import type { ApiState, StoredEvent } from '../machines/wire.js';
 
-/** The batch status the dashboard shows (issue 3: GET /api/state). */
-export type ApiStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error' | 'abandoned';
-
-/**
- * GET /api/commands lists each command's newest this many task rows (and counts them all); the dashboard keeps
- * the same number of a live command's.
- */
-export const TASKS_PER_COMMAND = 200;
-
-/** One event as stored in SQLite and sent on the WebSocket: `id` is strictly increasing. */
-export interface StoredEvent {
-  id: number;
-  type: string;
-  ts: number;
-  payload: unknown;
-  /** the payload as JSON text, when the store already made it (sent as is) */
-  payloadJson?: string;
-}
-
-export interface ApiState {
-  status: ApiStatus;
-  batch: {
-    id: number;
-    startedAt: string;
-    endedAt: string | null;
-    maxCycles: number | 'all';
-    cyclesCompleted: number;
-    message: string | null;
-    costUsd: number;
-  } | null;
-  /** `cycle n/max`: the cycle running now (cycles completed + 1) and the batch's maximum */
-  cycle: { current: number; max: number | 'all' } | null;
-  currentStory: { key: string; shortId: string; epicId: string } | null;
-  currentCommand: { id: number; command: string; stories: string[]; attempt: number; model: string | null; startedAt: string } | null;
-  /** the task phase the current command last reported, with its place in the taxonomy (3/5) */
-  currentTask: { taskId: string; status: 'start' | 'end'; index: number | null; total: number | null; message: string } | null;
-  background: { key: string; command: string; stories: string[]; status: string; startedAt: string }[];
-  /** the account's usage limit holds the batch until this time (epoch ms); it goes on by itself then */
-  usageLimit: { until: number } | null;
-  /** the id of the newest stored event: a client can subscribe from here */
-  lastEventId: number;
-}
+// the API's shapes are the dashboard's too: declared once in the Node-free wire module
+export { TASKS_PER_COMMAND, type ApiState, type ApiStatus, type StoredEvent } from '../machines/wire.js';
 
 /**
  * A 4xx the API answers as `{ "error": message, "code": code, ...details }`. The code is what clients act on

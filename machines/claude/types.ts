@@ -1,49 +1,8 @@
 // Typed view of what one `claude -p --output-format stream-json --verbose` child tells us.
+import type { CommandOutcome, FailureReason, RateLimitInfo, ResultSummary, TaskEvent } from '../wire.js';
 
-/** A task phase reported by a subagent through the project's log script. */
-export interface TaskEvent {
-  epic: string;
-  story: string;
-  command: string;
-  taskId: string;
-  status: 'start' | 'end';
-  message: string;
-  /** `orchestrator.sh` six-argument form, or the later `sprint-log.sh` JSON form. */
-  form: 'orchestrator' | 'json';
-}
-
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  cacheCreationInputTokens: number;
-}
-
-/** The fields of a `result` line that decide and report a command. */
-export interface ResultSummary {
-  subtype: string;
-  isError: boolean;
-  /** `result` text: only the last text block, sometimes truncated; never used for decisions. */
-  resultText: string;
-  costUsd: number;
-  usage: TokenUsage;
-  durationMs: number;
-  durationApiMs: number;
-  numTurns: number;
-  terminalReason: string | null;
-  apiErrorStatus: number | null;
-  permissionDenials: number;
-  sessionId: string | null;
-  /** `structured_output`: the validated answer to `--json-schema` (the StructuredOutput tool's input); absent without one */
-  structuredOutput?: unknown;
-}
-
-export interface RateLimitInfo {
-  status: string;
-  /** epoch seconds, when the CLI gave one */
-  resetsAt: number | null;
-  rateLimitType: string | null;
-}
+// what a command reports travels to the dashboard too: the shapes live in the Node-free wire module
+export type { CommandOutcome, FailureReason, RateLimitInfo, ResultSummary, TaskEvent, TokenUsage } from '../wire.js';
 
 /**
  * One parsed stdout line. Unknown types and non-JSON lines are kept as `unknown` / `garbage`
@@ -61,17 +20,6 @@ export type StreamMessage =
   | { kind: 'unknown'; type: string; subtype: string | null }
   | { kind: 'garbage'; line: string; reason: string };
 
-/** Why a command ended without a usable result, when it did. */
-export type FailureReason =
-  | 'spawn-failed'
-  | 'no-result'
-  | 'is-error'
-  | 'error-subtype'
-  | 'interrupted'
-  | 'watchdog-idle'
-  | 'watchdog-total'
-  | 'watchdog-exit';
-
 /** What the claude process reports while it runs, in order; `exit` is always last and always sent once. */
 export type ClaudeProcessMessage =
   | { type: 'spawned'; pid: number; startTime: number; argv: string[] }
@@ -82,24 +30,6 @@ export type ClaudeProcessMessage =
   | { type: 'warning'; message: string }
   | { type: 'result'; result: ResultSummary }
   | { type: 'exit'; outcome: CommandOutcome };
-
-export interface CommandOutcome {
-  ok: boolean;
-  failure: FailureReason | null;
-  /** one line a human can read: why it failed, or a short summary */
-  message: string;
-  exitCode: number | null;
-  signal: string | null;
-  result: ResultSummary | null;
-  /** every assistant text block of the main conversation, joined with newlines (decisions read this) */
-  assistantText: string;
-  sessionId: string | null;
-  model: string | null;
-  pid: number | null;
-  /** last few KB of stderr, for error messages */
-  stderrTail: string;
-  warnings: number;
-}
 
 export interface ClaudeProcessOptions {
   /** executable to run: `claude` on PATH by default */

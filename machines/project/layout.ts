@@ -3,29 +3,16 @@ import { readFile, stat, access, writeFile, unlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { TEMPLATE_FOR_COMMAND, type CommandKind, type Taxonomy, type TemplateCommand } from '../wire.js';
+
+// the command names travel to the dashboard: declared once in the Node-free wire module
+export { TEMPLATE_FOR_COMMAND, type CommandKind, type InlineCommand, type TemplateCommand, type Taxonomy } from '../wire.js';
 
 export const WORKFLOW_DIR = '_bmad/bmm/workflows/4-implementation/sprint-runner';
 export const CONFIG_FILE = '_bmad/bmm/config.yaml';
 export const LEGACY_CSV = 'docs/sprint-runner.csv';
 const DEFAULT_IMPLEMENTATION_ARTIFACTS = '_bmad-output/implementation-artifacts';
 const DEFAULT_PLANNING_ARTIFACTS = '_bmad-output/planning-artifacts';
-
-/** Commands whose prompt is a template file in `<workflow>/prompts/`; the other two are written by us. */
-export const TEMPLATE_FOR_COMMAND = {
-  'create-story': 'create-story.md',
-  'story-discovery': 'create-story-discovery.md',
-  'story-review': 'story-review.md',
-  'create-tech-spec': 'create-tech-spec.md',
-  'tech-spec-review': 'tech-spec-review.md',
-  'dev-story': 'dev-story.md',
-  'code-review': 'code-review.md',
-  'background-review-chain': 'background-review-chain.md',
-} as const;
-
-export type TemplateCommand = keyof typeof TEMPLATE_FOR_COMMAND;
-export type InlineCommand = 'project-context' | 'batch-commit';
-/** The commands as the taxonomy names them (without the `-N` attempt suffix). */
-export type CommandKind = TemplateCommand | InlineCommand;
 
 export interface ProjectLayout {
   root: string;
@@ -97,7 +84,6 @@ export async function loadProjectLayout(projectRoot: string): Promise<ProjectLay
   };
 }
 
-export type Taxonomy = Record<string, { id: string; label: string }[]>;
 
 /** `commands.<name>.phases[].id` (spec §1). */
 export function parseTaxonomy(text: string, file: string): Taxonomy {

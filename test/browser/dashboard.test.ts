@@ -2,39 +2,28 @@
 import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, haveChromium, launchChromium, TestServes } from '../support/browser.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject } from '../support/scenario.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 // In CI a missing browser is a failure, never a skip: .ci/run installs Debian's chromium.
 if (process.env['CI'] && !haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run must install the chromium package`);
 const SCREENSHOTS = process.env['SCREENSHOT_DIR'];
 
 let browser: Browser;
-const serves: ServeProcess[] = [];
-const roots: string[] = [];
+const made = new TestServes();
+const { serves, roots } = made;
 
 beforeAll(async () => {
-  if (!haveChromium) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  if (haveChromium) browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
 });
-afterEach(async () => {
-  for (const serve of serves.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+afterEach(() => made.cleanUp());
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -96,20 +85,19 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await expect.poll(() => statusText(page)).toMatch(/Running/);
 
     await page.getByTestId('run-stop').click();
-    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped/);
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped after .*Resume goes on/);
     expect(await page.getByTestId('run-stop').isDisabled()).toBe(true);
-    // a stopped batch is resumed or explicitly discarded: Start alone would be refused
-    expect(await page.getByTestId('run-start').isDisabled()).toBe(true);
-    expect(await page.getByTestId('run-discard').isEnabled()).toBe(true);
+    // a stopped batch is resumed, or explicitly discarded: Start becomes "Discard and start new"
+    expect(await page.getByTestId('run-start').textContent()).toBe('Discard and start new');
     expect((await serve.api<{ status: string }>('/api/state')).body.status).toBe('stopped');
 
     await page.getByTestId('run-resume').click();
-    await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed: Batch complete/);
+    await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed in .*: Batch complete/);
     const state = (await serve.api<{ batch: { cyclesCompleted: number } }>('/api/state')).body;
     expect(state.batch.cyclesCompleted).toBe(2);
   });
 
-  it('after a restart, a stopped batch offers Resume or Discard & start new, and discarding records it abandoned', async () => {
+  it('after a restart, a stopped batch offers Resume or Discard and start new, and discarding records it abandoned', async () => {
     const port = await freePort();
     const first = await demo({ commands: { 'code-review': ['slow:1500'] } }, port);
     await first.serve.api('/api/batch/start', { method: 'POST', body: { cycles: 1 } });
@@ -121,11 +109,13 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
 
     const second = await demo({}, port, first.root);
     const page = await open(second.serve.dashboardUrl);
-    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped: Resume goes on from the exact step, or Discard & start new/);
-    expect(await page.getByTestId('run-start').isDisabled()).toBe(true);
+    await expect.poll(() => statusText(page), { timeout: 15_000 }).toMatch(/^Stopped after .*: Resume goes on from the exact step/);
+    expect(await page.getByTestId('run-start').textContent()).toBe('Discard and start new');
     expect(await page.getByTestId('run-resume').isEnabled()).toBe(true);
     await page.getByTestId('run-cycles').fill('1');
-    await page.getByTestId('run-discard').click();
+    // discarding cannot be undone: the page asks first
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('run-start').click();
     await expect.poll(() => statusText(page), { timeout: 60_000 }).toMatch(/Completed/);
     expect(await page.getByTestId('run-error').textContent()).toBe('');
     const batches = (await second.serve.api<{ id: number; status: string }[]>('/api/batches')).body;

@@ -79,13 +79,46 @@ describe('batches', () => {
       message: null,
       projectRoot: '/p',
       costUsd: 0.75,
+      storiesDone: [],
+      storiesBlocked: [],
     });
     expect(batches[0]).toMatchObject({ id: b2, maxCycles: 'all', costUsd: 0, cyclesCompleted: 0 });
     expect(await latestBatch(db)).toEqual(batches[0]);
   });
 });
 
+describe('batch outcomes', () => {
+  it('lists the stories each batch marked done and blocked, with the reason, from its story:status events', async () => {
+    const db = await ctx.fresh();
+    const b1 = insertBatch(db, { startedAt: '2030-01-01T00:00:00.000Z', maxCycles: 2, status: 'running', projectRoot: '/p' });
+    const b2 = insertBatch(db, { startedAt: '2030-01-02T00:00:00.000Z', maxCycles: 2, status: 'running', projectRoot: '/p' });
+    const status = (batchId: number, story: StoryRef, value: string, reason: string) =>
+      insertEvent(db, { batchId, commandId: null, type: 'story:status', ts: 1, payload: { story, status: value, reason } });
+    status(b1, S1, 'done', 'code review passed');
+    status(b1, S2A1, 'blocked', 'code review failed 3 times: same error');
+    status(b2, S2A2, 'done', '');
+    insertEvent(db, { batchId: b1, commandId: null, type: 'story:status', ts: 2, payload: 'written by another tool' });
+    const [second, first] = await listBatches(db);
+    expect(first).toMatchObject({ id: b1, storiesDone: ['1-1'], storiesBlocked: [{ story: '2a-1', reason: 'code review failed 3 times: same error' }] });
+    expect(second).toMatchObject({ id: b2, storiesDone: ['2a-2'], storiesBlocked: [] });
+    expect(await latestBatch(db)).toEqual(second);
+  });
+});
+
 describe('commands', () => {
+  it('lists a task left open when its command ended as done at the command\'s end: no phantom running task', async () => {
+    const db = await ctx.fresh();
+    const b1 = insertBatch(db, { startedAt: 't', maxCycles: 1, status: 'running', projectRoot: '/p' });
+    const ended = run(db, b1, [S1], '2030-01-01T00:01:00.000Z');
+    const live = run(db, b1, [S1], '2030-01-01T00:02:00.000Z');
+    startTask(db, { commandId: ended, storyKey: S1.shortId, taskId: 'setup', known: true, message: null, startedAt: '2030-01-01T00:01:01.000Z' });
+    startTask(db, { commandId: live, storyKey: S1.shortId, taskId: 'setup', known: true, message: null, startedAt: '2030-01-01T00:02:01.000Z' });
+    updateCommand(db, ended, { status: 'interrupted', ended_at: '2030-01-01T00:01:30.000Z' });
+    const [liveRow, endedRow] = await listCommands(db);
+    expect(endedRow!.tasks[0]).toMatchObject({ status: 'done', endedAt: '2030-01-01T00:01:30.000Z' });
+    expect(liveRow!.tasks[0]).toMatchObject({ status: 'running', endedAt: null });
+  });
+
   it('lists newest first with task rows, filtered by story short id or key and by batch', async () => {
     const db = await ctx.fresh();
     const b1 = insertBatch(db, { startedAt: 't', maxCycles: 1, status: 'running', projectRoot: '/p' });

@@ -9,7 +9,11 @@ export interface UiState {
   storiesFilter: { epic: string; status: string };
   storiesSort: { column: string; descending: boolean };
   expandedEpics: string[];
-  timeline: { zoom: number; blockMinutes: number; labelWidth: number; showAll: boolean };
+  timeline: { zoom: number; blockMinutes: number; labelWidth: number; showAll: boolean; follow?: boolean; hidden?: string[] };
+  /** browser notifications: off until the operator turns them on (the permission is asked then, once) */
+  notify: boolean;
+  /** stories expanded or collapsed by hand in the Activity tab (story id -> open) */
+  activityOpen: Record<string, boolean>;
   inspector: { machine: string; stately: boolean; zoom?: Record<string, number>; follow?: boolean };
 }
 
@@ -21,7 +25,9 @@ export const DEFAULT_UI: UiState = {
   storiesFilter: { epic: '', status: '' },
   storiesSort: { column: 'id', descending: false },
   expandedEpics: [],
-  timeline: { zoom: 1, blockMinutes: 5, labelWidth: 220, showAll: true },
+  timeline: { zoom: 1, blockMinutes: 5, labelWidth: 220, showAll: true, follow: true, hidden: [] },
+  notify: false,
+  activityOpen: {},
   inspector: { machine: 'batch', stately: false },
 };
 

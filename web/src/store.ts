@@ -1,6 +1,6 @@
 // The dashboard's one model: the API state, the sprint, commands and the event history, patched by each pushed event.
 import { getJson } from './api.js';
-import { TASKS_PER_COMMAND, type ApiState, type CommandView, type SprintView, type StoredEvent, type TaskView, type TaxonomyView } from './types.js';
+import { TASKS_PER_COMMAND, taskPhaseIndex, type ActiveState, type ApiState, type BatchSummary, type CommandView, type CommandWithTasks, type LegacyEvent, type SprintView, type StoredEvent, type TaskView, type TaxonomyView } from './types.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -13,41 +13,21 @@ interface Topics {
   descriptions: Record<string, string>;
   machine: ActiveStateView[];
   history: void;
+  batches: BatchSummary[];
 }
 
-export interface ActiveStateView {
-  path: string;
-  machine: string;
-  value: unknown;
-}
+/** The active state of one machine actor, as the `machine` event carries it. */
+export type ActiveStateView = ActiveState;
 
 /** Enough events for any screen; older ones are fetched page by page when the log scrolls that far. */
 export const EVENT_PAGE = 2000;
 
-/** A command as /api/commands returns it: the view's fields, without the key the view adds. */
-type CommandRow = Omit<CommandView, 'key'>;
-
-/** A line of the legacy `docs/sprint-runner.csv`, as /api/legacy-events returns it. */
-interface LegacyRow {
-  id: number;
-  epoch: number;
-  epic: string;
-  story: string;
-  command: string;
-  taskId: string;
-  status: string;
-  message: string | null;
-  /** `csv` or `previous-db` */
-  source?: string;
-  /** the command run the server grouped the line into (interleaved parallel steps are paired, not adjacent) */
-  run?: string;
-}
 
 /**
  * History from before the tool, shaped like commands so every view shows it: the lines of one run (as the
  * server grouped them) are one command, and each start/end pair of a task id is one of its tasks.
  */
-export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
+export function legacyCommands(rows: readonly LegacyEvent[]): CommandView[] {
   const commands: CommandView[] = [];
   const byRun = new Map<string, CommandView>();
   for (const row of rows) {
@@ -62,6 +42,8 @@ export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
         kind: row.command.replace(/-\d+$/, ''),
         stories: [row.story],
         attempt: 1,
+        reviewAttempt: null,
+        batchId: null,
         model: null,
         background: false,
         status: 'ok',
@@ -91,6 +73,13 @@ export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
   return commands;
 }
 
+/** The view of an /api/commands row: the fields the views read, keyed by attempt. */
+function commandView(row: CommandWithTasks): CommandView {
+  const { runId, command, kind, stories, attempt, reviewAttempt, batchId, model, background, status, message, costUsd, inputTokens, outputTokens, startedAt, endedAt, taskCount } = row;
+  const tasks = row.tasks.map(({ storyShortId, taskId, known, status, message, startedAt, endedAt }) => ({ storyShortId, taskId, known, status, message, startedAt, endedAt }));
+  return { key: `${runId}#${attempt}`, runId, command, kind, stories, attempt, reviewAttempt, batchId, model, background, status, message, costUsd, inputTokens, outputTokens, startedAt, endedAt, tasks, taskCount };
+}
+
 /** A command keeps its newest task rows, as the API lists them: an agent looping on the log script cannot fill the page. */
 function addTask(command: CommandView, task: TaskView): void {
   command.tasks.push(task);
@@ -111,6 +100,10 @@ export class Store {
   active: ActiveStateView[] = [];
   /** newest last; ids increase */
   events: StoredEvent[] = [];
+  /** every batch, newest first (GET /api/batches) */
+  batches: BatchSummary[] = [];
+  /** when the server last told us anything (a pushed event or a fetched state), epoch ms */
+  lastUpdateAt = 0;
   readonly commands = new Map<string, CommandView>();
   /** the newest attempt of each run id: progress events name the run, not the attempt */
   private readonly latestAttempt = new Map<string, string>();
@@ -159,8 +152,8 @@ export class Store {
       const after = Math.max(0, state.lastEventId - EVENT_PAGE);
       return getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${EVENT_PAGE}`).then((events) => ({ after, events }));
     });
-    const commandsPromise = getJson<CommandRow[]>('/api/commands').catch(() => [] as CommandRow[]);
-    const legacyPromise = getJson<LegacyRow[]>('/api/legacy-events').catch(() => [] as LegacyRow[]);
+    const commandsPromise = getJson<CommandWithTasks[]>('/api/commands').catch(() => [] as CommandWithTasks[]);
+    const legacyPromise = getJson<LegacyEvent[]>('/api/legacy-events').catch(() => [] as LegacyEvent[]);
     const [state, taxonomy, machines, page] = await Promise.all([
       statePromise,
       getJson<TaxonomyView>('/api/taxonomy').catch(() => ({})),
@@ -175,10 +168,11 @@ export class Store {
     for (const event of this.events) if (event.type === 'machine') this.active = (event.payload as { actors: ActiveStateView[] }).actors;
     this.setState(state);
     this.emit('history', undefined);
+    void this.refreshBatches();
 
     const [commands, legacy] = await Promise.all([commandsPromise, legacyPromise]);
     for (const command of legacyCommands(legacy)) this.putCommand(command);
-    for (const row of [...commands].reverse()) this.putCommand({ ...row, key: `${row.runId}#${row.attempt}` });
+    for (const row of [...commands].reverse()) this.putCommand(commandView(row));
     this.emit('history', undefined);
     await Promise.all([this.refreshSprint(), this.refreshDescriptions()]);
   }
@@ -199,6 +193,7 @@ export class Store {
   apply(event: StoredEvent): void {
     if (event.id <= this.lastEventId) return; // a replay overlapping what we have
     this.events.push(event);
+    this.lastUpdateAt = Date.now();
     const p = event.payload as Record<string, unknown>;
     switch (event.type) {
       case 'command:start': {
@@ -210,6 +205,8 @@ export class Store {
           kind: p['kind'] as string,
           stories,
           attempt: p['attempt'] as number,
+          reviewAttempt: (p['reviewAttempt'] as number | null) ?? null,
+          batchId: this.state?.batch?.id ?? null,
           model: (p['model'] as string | null) ?? null,
           background: p['background'] as boolean,
           status: 'running',
@@ -273,6 +270,7 @@ export class Store {
     if (['state', 'batch:start', 'batch:end', 'cycle:start', 'cycle:end', 'command:start', 'command:end'].includes(event.type)) {
       this.refetch('state', () => this.refreshState());
     }
+    if (['batch:start', 'batch:end', 'state', 'command:end'].includes(event.type)) this.refetch('batches', () => this.refreshBatches(), 300);
     this.emit('event', event);
   }
 
@@ -307,9 +305,8 @@ export class Store {
   private noteCurrentTask(command: CommandView, task: { taskId: string; status: 'start' | 'end'; message: string }): void {
     const state = this.state;
     if (!state?.currentCommand || command.background || state.currentCommand.command !== command.command || command.status !== 'running') return;
-    const phases = this.taxonomy[command.kind] ?? [];
-    const index = phases.findIndex((phase) => phase.id === task.taskId);
-    this.state = { ...state, currentTask: { taskId: task.taskId, status: task.status, message: task.message, index: index >= 0 ? index + 1 : null, total: phases.length || null } };
+    const place = taskPhaseIndex(this.taxonomy[command.kind] ?? [], task.taskId);
+    this.state = { ...state, currentTask: { taskId: task.taskId, status: task.status, message: task.message, ...place } };
     if (this.statePatch) return;
     this.statePatch = setTimeout(() => {
       this.statePatch = null;
@@ -321,11 +318,17 @@ export class Store {
 
   setState(state: ApiState): void {
     this.state = state;
+    this.lastUpdateAt = Date.now();
     this.emit('state', state);
   }
 
   async refreshState(): Promise<void> {
     this.setState(await getJson<ApiState>('/api/state'));
+  }
+
+  async refreshBatches(): Promise<void> {
+    this.batches = await getJson<BatchSummary[]>('/api/batches').catch(() => this.batches);
+    this.emit('batches', this.batches);
   }
 
   async refreshSprint(): Promise<void> {

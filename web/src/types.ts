@@ -1,57 +1,34 @@
-// The shapes the dashboard reads from the API and the WebSocket (server/service.ts and db/reads.ts on the other side).
-import type { TaskStatus } from '../../db/schema.js';
-export type { ApiState, ApiStatus, StoredEvent } from '../../server/service.js';
-export { TASKS_PER_COMMAND } from '../../server/service.js';
+// The shapes the dashboard reads from the API and the WebSocket: the server's own (machines/wire.ts), never copies.
+import type { CommandSummary, TaskSummary } from '../../machines/wire.js';
 
-export interface TaskView {
-  storyShortId: string | null;
-  taskId: string;
-  known: boolean;
-  status: TaskStatus;
-  message: string | null;
-  startedAt: string;
-  endedAt: string | null;
-}
+export type {
+  ActiveState,
+  ApiState,
+  ApiStatus,
+  BatchSummary,
+  CommandWithTasks,
+  LegacyEvent,
+  StoredEvent,
+  Taxonomy as TaxonomyView,
+  WireEvent,
+} from '../../machines/wire.js';
+export { TASKS_PER_COMMAND, asWireEvent, taskPhaseIndex } from '../../machines/wire.js';
+export type { SprintStatus as SprintView, StoryEntry as SprintStoryView } from '../../machines/rules/sprint-status.js';
 
-/** One command attempt, from /api/commands history or built from live events. */
-export interface CommandView {
+/** A task row as the views use it: the API's, without the database ids (live tasks have none yet). */
+export type TaskView = Pick<TaskSummary, 'storyShortId' | 'taskId' | 'known' | 'status' | 'message' | 'startedAt' | 'endedAt'>;
+
+/** One command attempt, from /api/commands history, built from live events, or from legacy CSV lines. */
+export type CommandView = Pick<
+  CommandSummary,
+  'runId' | 'command' | 'kind' | 'stories' | 'attempt' | 'model' | 'background' | 'status' | 'message' | 'costUsd' | 'inputTokens' | 'outputTokens' | 'startedAt' | 'endedAt' | 'reviewAttempt'
+> & {
   /** `${runId}#${attempt}` */
   key: string;
-  runId: string;
-  command: string;
-  kind: string;
-  stories: string[];
-  attempt: number;
-  model: string | null;
-  background: boolean;
-  status: 'running' | 'ok' | 'failed' | 'interrupted';
-  message: string | null;
-  costUsd: number | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  startedAt: string;
-  endedAt: string | null;
+  /** the batch it ran in; null for history from before the tool (docs/sprint-runner.csv) */
+  batchId: number | null;
   /** its newest TASKS_PER_COMMAND task rows, in start order */
   tasks: TaskView[];
   /** all of its task rows, kept or not */
   taskCount: number;
-}
-
-export interface SprintStoryView {
-  key: string;
-  shortId: string;
-  epicId: string;
-  storyNumber: number;
-  rawStatus: string;
-  status: string | null;
-}
-
-export interface SprintView {
-  project: string | null;
-  epics: { key: string; epicId: string; status: string }[];
-  stories: SprintStoryView[];
-}
-
-export interface TaxonomyView {
-  [command: string]: { id: string; label: string }[];
-}
+};

@@ -1,5 +1,7 @@
 // The Activity tab: the most recently active stories, each with its commands and their task phases, patched per command event.
 import { clock, formatCost, formatDuration, h, setAttr, setText, syncList } from '../dom.js';
+import { dateTime, inScope, isRunningNow, shownStatus, storyTotals } from '../model.js';
+import { setUi, ui } from '../persist.js';
 import type { Store } from '../store.js';
 import type { CommandView, TaskView } from '../types.js';
 import type { View } from '../view.js';
@@ -11,13 +13,25 @@ const MAX_STORIES = 30;
 const NO_STORY = '';
 
 const ms = (iso: string | null): number => (iso ? new Date(iso).getTime() : 0);
-const isRunning = (c: CommandView) => c.status === 'running' && c.endedAt === null;
+
+/**
+ * The hook for a code-review attempt's verdict (the review-verdict view fills it): each code-review command gets a
+ * slot element; the renderer is called with the slot and the command whenever the command changes.
+ */
+export type VerdictRenderer = (slot: HTMLElement, command: CommandView) => void;
+let renderVerdict: VerdictRenderer = () => {};
+export function setVerdictRenderer(renderer: VerdictRenderer): void {
+  renderVerdict = renderer;
+}
 
 function mount(container: HTMLElement, store: Store): void {
+  const isRunning = (c: CommandView) => isRunningNow(c, store.state);
   const list = h('div', { class: 'activity-list', 'data-testid': 'activity-list' });
   const empty = h('div', { class: 'muted activity-empty' }, 'No activity yet: start a batch from the Run tab.');
   container.append(list, empty);
 
+  /** the story with the newest activity: open unless closed by hand */
+  let newest: string | null = null;
   /** commands by story short id, in start order */
   const byStory = new Map<string, CommandView[]>();
   const lastActivity = new Map<string, number>();
@@ -40,6 +54,7 @@ function mount(container: HTMLElement, store: Store): void {
   /** creates and reorders story blocks; fills the commands of blocks created now */
   function syncStories(): void {
     const order = [...byStory.keys()].sort((a, b) => (lastActivity.get(b) ?? 0) - (lastActivity.get(a) ?? 0) || (a < b ? -1 : 1)).slice(0, MAX_STORIES);
+    newest = order[0] ?? null;
     const fresh: string[] = [];
     syncList(
       list,
@@ -66,13 +81,43 @@ function mount(container: HTMLElement, store: Store): void {
         h('span', { class: 'activity-story-name' }),
         h('span', { class: 'badge' }),
         h('span', { class: 'muted activity-story-time' }),
+        h('span', { class: 'mono activity-story-totals', 'data-testid': 'activity-totals' }),
       ),
       h('ul', { class: 'activity-commands' }),
     );
   }
 
+  /** open: a hand-set choice wins; else the running story, or the newest one when nothing runs */
+  function isOpen(id: string): boolean {
+    const chosen = ui().activityOpen[id || '(batch)'];
+    if (chosen !== undefined) return chosen;
+    return lastActivity.get(id) === Infinity || newest === id;
+  }
+
   function updateStory(el: HTMLElement, id: string): void {
-    const [, name, badge, time] = Array.from(el.firstElementChild!.children) as HTMLElement[];
+    const head = el.firstElementChild as HTMLElement;
+    const [, name, badge, time, totalsEl] = Array.from(head.children) as HTMLElement[];
+    head.onclick = () => {
+      setUi('activityOpen', { ...ui().activityOpen, [id || '(batch)']: !isOpen(id) });
+      updateStory(el, id);
+      if (isOpen(id)) syncCommands(id);
+    };
+    const open = isOpen(id);
+    setAttr(el, 'data-open', String(open));
+    (el.lastElementChild as HTMLElement).hidden = !open;
+    // totals per scope: the tool's batches, and the history from before it apart (never joined to a new run)
+    const commands = byStory.get(id) ?? [];
+    const runs = storyTotals(commands.filter((c) => inScope(c, { kind: 'runs' })), store.state);
+    const legacy = commands.filter((c) => inScope(c, { kind: 'legacy' }));
+    setText(
+      totalsEl!,
+      [
+        runs.commands ? `${runs.commands} command${runs.commands === 1 ? '' : 's'} · ${formatDuration(runs.busyMs)} busy · ${formatCost(runs.costUsd) || '$0'}${runs.shared ? ` (${runs.shared} shared, cost split)` : ''} in all batches` : '',
+        legacy.length ? `${legacy.length} before the tool` : '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+    );
     const story = sprintStory(id);
     setText(name!, story ? storyName(story.key, story.shortId) : id ? '' : 'project context and other batch work');
     setAttr(name!, 'title', story ? (store.descriptions[story.key] ?? null) : null);
@@ -81,14 +126,15 @@ function mount(container: HTMLElement, store: Store): void {
     setText(badge!, status);
     setAttr(badge!, 'data-status', status || null);
     const last = lastActivity.get(id) ?? 0;
-    setText(time!, last === Infinity ? 'running now' : last ? `last activity ${clock(last)}` : '');
+    setText(time!, last === Infinity ? 'running now' : last ? `last activity ${dateTime(last)}` : '');
     setAttr(el, 'data-running', last === Infinity ? 'true' : null);
   }
 
   function syncCommands(id: string): void {
     const el = list.querySelector<HTMLElement>(`:scope > [data-story="${CSS.escape(id)}"]`);
     if (!el) return;
-    const commands = [...(byStory.get(id) ?? [])].reverse(); // newest first
+    // a collapsed story keeps no command rows: 4,000 px of finished work is not rendered
+    const commands = el.dataset['open'] === 'true' ? [...(byStory.get(id) ?? [])].reverse() : []; // newest first
     syncList(el.lastElementChild!, commands, (c) => c.key, createCommand, (li, c) => updateCommand(li, c, id));
   }
 
@@ -103,6 +149,7 @@ function mount(container: HTMLElement, store: Store): void {
         h('span', { class: 'badge' }),
         h('span', { class: 'mono activity-duration' }),
         h('span', { class: 'muted activity-command-meta' }),
+        h('span', { class: 'activity-verdict', 'data-testid': 'review-verdict' }),
       ),
       h('div', { class: 'activity-message' }),
       h('ol', { class: 'activity-tasks' }),
@@ -111,18 +158,25 @@ function mount(container: HTMLElement, store: Store): void {
 
   function updateCommand(li: HTMLElement, c: CommandView, story: string): void {
     const [head, message, tasks] = Array.from(li.children) as HTMLElement[];
-    const [name, badge, duration, meta] = Array.from(head!.children) as HTMLElement[];
+    const [name, badge, duration, meta, verdict] = Array.from(head!.children) as HTMLElement[];
+    const status = shownStatus(c, store.state);
+    setAttr(li, 'data-key', c.key);
+    // a code-review attempt has a slot for its verdict and the loop's decision
+    verdict!.hidden = c.kind !== 'code-review';
+    if (c.kind === 'code-review') renderVerdict(verdict!, c);
     setText(name!, `${c.command}${c.attempt > 1 ? ` (attempt ${c.attempt})` : ''}${c.background ? ' · background' : ''}`);
-    setAttr(name!, 'title', `${c.runId} · started ${clock(c.startedAt)}${c.endedAt ? ` · ended ${clock(c.endedAt)}` : ''}`);
-    setText(badge!, c.status);
-    setAttr(badge!, 'data-status', c.status);
-    setAttr(li, 'data-status', c.status);
-    setDuration(duration!, c.startedAt, c.endedAt, isRunning(c));
+    setAttr(name!, 'title', `${c.runId} · started ${dateTime(c.startedAt)}${c.endedAt ? ` · ended ${dateTime(c.endedAt)}` : ''}`);
+    setText(badge!, status);
+    setAttr(badge!, 'data-status', status);
+    setAttr(li, 'data-status', status);
+    const end = c.endedAt ?? (status === 'running' ? null : (c.tasks.at(-1)?.endedAt ?? c.tasks.at(-1)?.startedAt ?? c.startedAt));
+    setDuration(duration!, c.startedAt, end, status === 'running');
     const tokens = c.inputTokens !== null || c.outputTokens !== null ? `${c.inputTokens ?? 0} in / ${c.outputTokens ?? 0} out` : '';
     // only the newest task rows are kept (TASKS_PER_COMMAND); say so when there were more
     const skipped = c.taskCount - c.tasks.length;
     const phases = skipped > 0 ? `newest ${c.tasks.length} of ${c.taskCount.toLocaleString('en-US')} phases` : '';
-    setText(meta!, [c.model ?? '', c.stories.length > 1 ? c.stories.join(', ') : '', formatCost(c.costUsd), tokens, phases].filter(Boolean).join(' · '));
+    const cost = c.costUsd === null ? '' : c.stories.length > 1 ? `${formatCost(c.costUsd)} shared by ${c.stories.length} stories` : formatCost(c.costUsd);
+    setText(meta!, [dateTime(c.startedAt), c.model ?? '', c.stories.length > 1 ? c.stories.join(', ') : '', cost, tokens, phases].filter(Boolean).join(' · '));
     setText(message!, c.message ?? '');
     message!.hidden = !c.message;
     // keyed by the row's place among all of the command's tasks, so dropping the oldest moves no key
@@ -149,7 +203,8 @@ function mount(container: HTMLElement, store: Store): void {
     setAttr(el, 'data-known', String(task.known));
     setText(badge!, task.status);
     setAttr(badge!, 'data-status', task.status);
-    setDuration(duration!, task.startedAt, task.endedAt, task.status === 'running');
+    const live = task.status === 'running' && isRunning(command);
+    setDuration(duration!, task.startedAt, task.endedAt ?? (live ? null : task.startedAt), live);
     setText(message!, task.message ?? '');
   }
 
@@ -204,6 +259,20 @@ function mount(container: HTMLElement, store: Store): void {
   const headers = () => syncList(list, Array.from(list.children, (el) => (el as HTMLElement).dataset['story'] ?? ''), (id) => id || '(batch)', createStory, updateStory);
   store.on('sprint', headers);
   store.on('descriptions', headers);
+  // "open command" (failures panel, batches): open its story, show it and mark it for a moment
+  window.addEventListener('sprint:open-command', (e) => {
+    const command = store.commands.get((e as CustomEvent<string>).detail);
+    if (!command) return;
+    const id = command.stories[0] ?? NO_STORY;
+    setUi('activityOpen', { ...ui().activityOpen, [id || '(batch)']: true });
+    requestAnimationFrame(() => {
+      rebuild();
+      const li = list.querySelector<HTMLElement>(`[data-key="${CSS.escape(command.key)}"]`);
+      li?.scrollIntoView({ block: 'center' });
+      li?.setAttribute('data-focus', 'true');
+      setTimeout(() => li?.removeAttribute('data-focus'), 3000);
+    });
+  });
   for (const command of store.commandList()) track(command);
   syncStories();
 }

@@ -1,6 +1,7 @@
 // The summary cards above every tab: epics, stories done out of total with %, the current story, and the batch.
 import { formatCost, h, setText } from '../dom.js';
 import type { Store } from '../store.js';
+import { batchTime, cycleWords } from './run.js';
 
 function card(testid: string, label: string) {
   const value = h('div', { class: 'value' });
@@ -32,6 +33,6 @@ export function mountCards(container: HTMLElement, store: Store): void {
     setText(current.value, state.currentStory?.shortId ?? '—');
     setText(current.detail, state.currentStory ? `${state.currentStory.key}${state.currentCommand ? ` · ${state.currentCommand.command}` : ''}` : 'nothing running');
     setText(batch.value, state.batch ? `#${state.batch.id}` : '—');
-    setText(batch.detail, state.batch ? `${state.status} · ${state.batch.cyclesCompleted} cycle(s) · ${formatCost(state.batch.costUsd)}` : state.status);
+    setText(batch.detail, state.batch ? `${state.status} · ${cycleWords(state)} · ${batchTime(state)} · ${formatCost(state.batch.costUsd) || '$0'} this batch` : state.status);
   });
 }

@@ -2,6 +2,7 @@
 import { clock, h, setAttr, setText, syncList } from '../dom.js';
 import { setUi, ui, type UiState } from '../persist.js';
 import type { ActiveStateView, Store } from '../store.js';
+import { isLive } from '../model.js';
 import type { View } from '../view.js';
 import { activeIds, buildChart, formatValue, transitionPath, type Chart } from '../inspector/chart.js';
 import { layoutMachine, type ChartLayout } from '../inspector/layout.js';
@@ -127,12 +128,14 @@ class InspectorPanel {
       this.buildCharts();
       this.log.replay(store.events);
       this.renderTransitions();
-      this.onMachine(store.active);
+      this.onMachine(this.shownActive());
       if (this.visible()) this.ensureChart();
       if (this.statelyBox.checked && this.stately.status === 'off') void this.stately.start(store.active);
     });
+    // a batch that is not live lights nothing (stopped) or its final state (completed, failed), never a stale `cycling`
+    store.on('state', () => this.onMachine(this.shownActive()));
     store.on('machine', (active) => {
-      this.onMachine(active);
+      this.onMachine(this.shownActive(active));
       this.stately.update(active);
     });
     store.on('event', (event) => {
@@ -321,6 +324,15 @@ class InspectorPanel {
   }
 
   // ---- live state ----
+
+  /** The states to light: the live ones while a batch runs; after it, the batch's final state or nothing. */
+  private shownActive(active: ActiveStateView[] = this.store.active): ActiveStateView[] {
+    const state = this.store.state;
+    if (!state || isLive(state)) return active;
+    if (state.status === 'completed') return [{ path: 'batch', machine: 'batch', value: 'completed' }];
+    if (state.status === 'error') return [{ path: 'batch', machine: 'batch', value: 'failed' }];
+    return [];
+  }
 
   private onMachine(active: ActiveStateView[]): void {
     const seen = new Set<string>();

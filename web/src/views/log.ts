@@ -1,4 +1,5 @@
 // The live event log: newest first, filtered, virtualised so 100,000 events keep a DOM of a few dozen rows.
+import { eventText } from '../../../machines/event-text.js';
 import { clock, h, setText } from '../dom.js';
 import { setUi, ui } from '../persist.js';
 import type { Store } from '../store.js';
@@ -10,41 +11,8 @@ const OVERSCAN = 10;
 const COUNT_MS = 250;
 export const LOG_TYPES = ['batch', 'cycle', 'command:start', 'command:progress', 'command:end', 'story:status', 'warning', 'error', 'state', 'machine'] as const;
 
-/** One line of text for an event; the filter searches it too. */
-export function describeEvent(event: StoredEvent): string {
-  const p = event.payload as Record<string, any>;
-  switch (event.type) {
-    case 'batch:start':
-      return `batch started (${p['maxCycles']} cycles)`;
-    case 'batch:end':
-      return `batch ${p['status']}: ${p['message']}`;
-    case 'cycle:start':
-      return `cycle ${p['cycle']}: ${(p['stories'] as { shortId: string }[]).map((s) => s.shortId).join(' + ')} from ${p['entryStep']}`;
-    case 'cycle:end':
-      return `cycle ${p['cycle']} ${p['counted'] ? 'done' : `not counted (${p['failure']?.command} failed)`}`;
-    case 'command:start':
-      return `▶ ${p['command']} ${(p['stories'] as { shortId: string }[]).map((s) => s.shortId).join(',')}${p['model'] ? ` [${p['model']}]` : ''}${p['background'] ? ' (background)' : ''}${p['attempt'] > 1 ? ` attempt ${p['attempt']}` : ''}`;
-    case 'command:progress':
-      if (p['kind'] === 'task') return `  ${p['task'].story} ${p['command']} ${p['task'].taskId} ${p['task'].status}${p['task'].message ? `: ${p['task'].message}` : ''}`;
-      if (p['kind'] === 'spawned') return `  ${p['command']} pid ${p['pid']}`;
-      if (p['kind'] === 'init') return `  ${p['command']} session ${p['sessionId']} (${p['model']})`;
-      if (p['kind'] === 'rate-limit') return `  ${p['command']} usage limit: ${p['info'].status}`;
-      return `  ${p['command']} ${p['kind']}${p['message'] ? `: ${p['message']}` : ''}`;
-    case 'command:end':
-      return `■ ${p['command']} ${(p['stories'] as string[]).join(',')} ${p['status']}${p['status'] === 'failed' ? `: ${p['outcome']?.message}` : ''}`;
-    case 'story:status':
-      return `story ${p['story'].key} → ${p['status']} (${p['reason']})`;
-    case 'warning':
-    case 'error':
-      return String(p['message'] ?? '');
-    case 'state':
-      return `status: ${p['status']}`;
-    case 'machine':
-      return `machines: ${(p['actors'] as { path: string }[]).length} active`;
-    default:
-      return JSON.stringify(p);
-  }
-}
+/** One line of text for an event (the terminal's text too); the filter searches it. */
+export const describeEvent = (event: StoredEvent): string => eventText(event).text;
 
 const typeGroup = (type: string) => (type.startsWith('batch') ? 'batch' : type.startsWith('cycle') ? 'cycle' : type);
 

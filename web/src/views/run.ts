@@ -1,6 +1,8 @@
 // The Sprint Run tab: start / pause / resume / stop, the status line, what runs now, background tasks, costs, the live log.
 import { postJson } from '../api.js';
-import { formatCost, formatTokens, h, setAttr, setText, syncList } from '../dom.js';
+import { formatCost, formatDuration, formatTokens, h, setAttr, setText, syncList } from '../dom.js';
+import { ago, costShare, durationOf, inScope, isLive, isRunningNow, scopeLabel, type Scope } from '../model.js';
+import { mountFailures } from './failures.js';
 import { setUi, ui } from '../persist.js';
 import type { Store } from '../store.js';
 import type { ApiState, CommandView } from '../types.js';
@@ -9,37 +11,56 @@ import { mountLog } from './log.js';
 
 /** What each button can do in each status: a button is enabled only when it can act. */
 const ENABLED: Record<Action, ApiState['status'][]> = {
-  // a stopped or interrupted batch is resumed, or explicitly discarded: Start alone would be refused (409 resumable-batch)
-  start: ['idle', 'completed', 'error', 'abandoned'],
+  // on a stopped or interrupted batch Start becomes the secondary "Discard and start new" (asked to confirm)
+  start: ['idle', 'completed', 'error', 'abandoned', 'stopped', 'interrupted'],
   pause: ['running'],
   resume: ['paused', 'stopped', 'interrupted'],
   stop: ['running', 'paused'],
-  discard: ['stopped', 'interrupted'],
 };
-const ACTIONS = ['start', 'pause', 'resume', 'stop', 'discard'] as const;
+const ACTIONS = ['start', 'pause', 'resume', 'stop'] as const;
 type Action = (typeof ACTIONS)[number];
-const LABELS: Record<Action, string> = { start: 'Start', pause: 'Pause', resume: 'Resume', stop: 'Stop', discard: 'Discard & start new' };
+const LABELS: Record<Action, string> = { start: 'Start', pause: 'Pause', resume: 'Resume', stop: 'Stop' };
+
+/** A stopped or interrupted batch can be resumed: Resume is the primary action, a new batch means discarding it. */
+export const RESUMABLE: readonly ApiState['status'][] = ['stopped', 'interrupted'];
+
+/** Elapsed time of a live batch, or how long an ended one took: `12m 04s`. */
+export function batchTime(state: ApiState, now = Date.now()): string {
+  if (!state.batch) return '';
+  const start = new Date(state.batch.startedAt).getTime();
+  const end = state.batch.endedAt && !isLive(state) ? new Date(state.batch.endedAt).getTime() : now;
+  return formatDuration(end - start);
+}
+
+/** `cycle 1/2 running, 0 completed`: the same words in the status line and on the Batch card */
+export function cycleWords(state: ApiState): string {
+  if (!state.batch) return '';
+  const max = state.batch.maxCycles === 'all' ? 'all' : state.batch.maxCycles;
+  const done = `${state.batch.cyclesCompleted} of ${max} cycle${max === 1 ? '' : 's'} completed`;
+  return isLive(state) && state.cycle ? `cycle ${state.cycle.current}/${max} running · ${done}` : done;
+}
 
 export function statusLine(state: ApiState): string {
   const cycle = state.cycle ? `${state.cycle.current}/${state.cycle.max === 'all' ? 'all' : state.cycle.max}` : '';
+  const took = batchTime(state);
   switch (state.status) {
     case 'running':
-      return `Running cycle ${cycle}`;
+      return `Running cycle ${cycle} · ${took} elapsed · ${state.batch?.cyclesCompleted ?? 0} completed`;
     case 'paused':
       if (state.usageLimit) return `Usage limit reached: waiting ${countdown(state.usageLimit.until)} for the reset, then the batch goes on by itself`;
-      return `Paused (cycle ${cycle}): running commands finish, nothing new starts`;
+      return `Paused (cycle ${cycle}, ${took} elapsed): running commands finish, nothing new starts`;
     case 'stopping':
       return 'Stopping: ending every child process tree…';
     case 'stopped':
-      return 'Stopped: Resume goes on from the exact step, or Discard & start new';
+      return `Stopped after ${took} (${cycleWords(state)}): Resume goes on from the exact step`;
     case 'interrupted':
-      return 'Interrupted: Resume goes on from the exact step, or Discard & start new';
+      return `Interrupted (${cycleWords(state)}): Resume goes on from the exact step`;
     case 'abandoned':
       return `Discarded: ${state.batch?.message ?? ''}`;
     case 'completed':
-      return `Completed: ${state.batch?.message ?? ''}`;
+      return `Completed in ${took}: ${state.batch?.message ?? ''}`;
     case 'error':
-      return `Error: ${state.batch?.message ?? ''}`;
+      return `Error after ${took}: ${state.batch?.message ?? ''}`;
     default:
       return 'Idle: no batch yet';
   }
@@ -60,28 +81,44 @@ export function parseCycles(text: string): number | 'all' | null {
   return /^\d+$/.test(value) && Number(value) >= 1 ? Number(value) : null;
 }
 
+/** Costs of one scope (the current batch by default): per story, a paired command's cost split between its stories. */
 function costPanel(store: Store) {
   const body = h('tbody');
   const batchLine = h('div', { class: 'cost-batch', 'data-testid': 'cost-batch' });
+  const title = h('h2', { 'data-testid': 'cost-title' }, 'Cost and tokens');
   const panel = h(
     'div',
     { class: 'panel', 'data-testid': 'costs' },
-    h('h2', {}, 'Cost and tokens'),
+    title,
     batchLine,
-    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'story'), h('th', {}, 'commands'), h('th', {}, 'cost'), h('th', {}, 'tokens in/out'))), body),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'story'), h('th', {}, 'commands'), h('th', { 'data-tip': 'a command run for two stories counts half for each' }, 'cost (share)'), h('th', {}, 'tokens in/out'))), body),
   );
   const refresh = () => {
-    const byStory = new Map<string, { commands: number; cost: number; input: number; output: number }>();
+    const batchId = store.state?.batch?.id ?? null;
+    const scope: Scope = batchId === null ? { kind: 'runs' } : { kind: 'batch', id: batchId };
+    const byStory = new Map<string, { commands: number; shared: number; cost: number; input: number; output: number }>();
     let total = { cost: 0, input: 0, output: 0 };
+    let all = 0;
     for (const command of store.commands.values()) {
-      if (command.costUsd === null) continue;
+      if (command.costUsd === null || !inScope(command, { kind: 'runs' })) continue;
+      all += command.costUsd;
+      if (!inScope(command, scope)) continue;
       total = { cost: total.cost + command.costUsd, input: total.input + (command.inputTokens ?? 0), output: total.output + (command.outputTokens ?? 0) };
+      const share = costShare(command) ?? 0;
+      const n = Math.max(1, command.stories.length);
       for (const story of command.stories.length ? command.stories : ['(batch)']) {
-        const row = byStory.get(story) ?? { commands: 0, cost: 0, input: 0, output: 0 };
-        byStory.set(story, { commands: row.commands + 1, cost: row.cost + command.costUsd, input: row.input + (command.inputTokens ?? 0), output: row.output + (command.outputTokens ?? 0) });
+        const row = byStory.get(story) ?? { commands: 0, shared: 0, cost: 0, input: 0, output: 0 };
+        byStory.set(story, {
+          commands: row.commands + 1,
+          shared: row.shared + (n > 1 ? 1 : 0),
+          cost: row.cost + share,
+          input: row.input + Math.round((command.inputTokens ?? 0) / n),
+          output: row.output + Math.round((command.outputTokens ?? 0) / n),
+        });
       }
     }
-    setText(batchLine, `This batch: ${formatCost(store.state?.batch?.costUsd ?? 0)} · all recorded commands: ${formatCost(total.cost)}, ${formatTokens(total.input)} in / ${formatTokens(total.output)} out`);
+    setText(title, `Cost and tokens · ${scopeLabel(scope)}`);
+    setText(batchLine, `${scopeLabel(scope)}: ${formatCost(total.cost) || '$0'}, ${formatTokens(total.input) || 0} in / ${formatTokens(total.output) || 0} out · all batches: ${formatCost(all) || '$0'}`);
     syncList(
       body,
       [...byStory.entries()],
@@ -89,7 +126,7 @@ function costPanel(store: Store) {
       () => h('tr', { 'data-testid': 'cost-row' }, h('td'), h('td'), h('td'), h('td')),
       (row, [story, c]) => {
         setText(row.children[0]!, story);
-        setText(row.children[1]!, String(c.commands));
+        setText(row.children[1]!, c.shared ? `${c.commands} (${c.shared} shared)` : String(c.commands));
         setText(row.children[2]!, formatCost(c.cost));
         setText(row.children[3]!, `${formatTokens(c.input)} / ${formatTokens(c.output)}`);
       },
@@ -107,11 +144,13 @@ export const runView: View = {
     const act = async (action: Action) => {
       setText(error, '');
       try {
-        if (action === 'start' || action === 'discard') {
+        if (action === 'start') {
           const count = parseCycles(cycles.value);
           if (count === null) throw new Error('cycles must be a whole number of at least 1, or "all"');
-          // discard: the stopped batch is recorded abandoned and a new one starts
-          await postJson('/api/batch/start', { cycles: count, ...(action === 'discard' ? { discard: true } : {}) });
+          // on a resumable batch Start discards it: the server refuses (409 resumable-batch) unless told so
+          const discard = !!store.state && RESUMABLE.includes(store.state.status);
+          if (discard && !window.confirm(`Discard batch #${store.state?.batch?.id ?? ''} (it cannot be resumed afterwards) and start a new one?`)) return;
+          await postJson('/api/batch/start', discard ? { cycles: count, discard: true } : { cycles: count });
         } else {
           await postJson(`/api/batch/${action}`);
         }
@@ -127,17 +166,21 @@ export const runView: View = {
 
     const status = h('div', { class: 'run-status', 'data-testid': 'run-status' });
     const nextBatch = h('div', { class: 'panel next-batch', 'data-testid': 'next-batch', hidden: true }, 'Batch complete. How many cycles for the next batch? Set the count and press Start.');
-    const current = h('div', { class: 'run-current', 'data-testid': 'run-current' });
+    const current = h('ul', { class: 'run-current', 'data-testid': 'run-current' });
     const phase = h('div', { class: 'run-phase', 'data-testid': 'run-phase' });
     const progress = h('progress', { max: 1, value: 0, 'data-testid': 'run-progress' });
     const background = h('ul', { class: 'run-background', 'data-testid': 'run-background' });
     const costs = costPanel(store);
     const logPanel = h('div', { class: 'panel log-panel' }, h('h2', {}, 'Event log'));
 
+    const updated = h('span', { class: 'muted run-updated', 'data-testid': 'last-update' });
+    const failures = mountFailures(store);
     container.append(
-      h('div', { class: 'toolbar run-controls' }, h('label', {}, 'Cycles ', cycles), ...buttons, error),
+      // i14 adds its budget field beside the cycles input
+      h('div', { class: 'toolbar run-controls' }, h('label', {}, 'Cycles ', cycles), ...buttons, error, updated),
       status,
       nextBatch,
+      failures,
       h('div', { class: 'run-grid' }, h('div', { class: 'panel' }, h('h2', {}, 'Now'), current, phase, progress), h('div', { class: 'panel' }, h('h2', {}, 'Background tasks'), background), costs.panel),
       logPanel,
     );
@@ -147,19 +190,44 @@ export const runView: View = {
     // the usage-limit countdown ticks once a second while there is one
     setInterval(() => {
       if (store.state?.usageLimit) setText(status, statusLine(store.state));
+      setText(updated, store.lastUpdateAt ? `last update ${ago(store.lastUpdateAt)}` : '');
+      if (store.state && isLive(store.state)) setText(status, statusLine(store.state));
+      if (store.state) renderNow(store.state);
     }, 1000);
+    /** Now: every command running at this moment (the main flow and the parallel ones), each with its time */
+    const renderNow = (state: ApiState) => {
+      const running = store.commandList().filter((c) => isRunningNow(c, state));
+      syncList(
+        current,
+        running,
+        (c) => c.key,
+        () => h('li', { 'data-testid': 'now-command' }),
+        (li, c) => {
+          const main = state.currentCommand?.command === c.command && !c.background;
+          setText(li, `${c.stories.join(' + ') || 'batch'} · ${c.command}${c.model ? ` [${c.model}]` : ''}${c.attempt > 1 ? ` · attempt ${c.attempt}` : ''}${c.background ? ' · background' : ''} · ${formatDuration(durationOf(c, state))}`);
+          setAttr(li, 'data-main', main ? 'true' : null);
+        },
+      );
+      setAttr(current, 'data-empty', running.length ? null : 'Nothing running');
+    };
     store.on('state', (state) => {
       buttons.forEach((button, i) => {
         button.disabled = !ENABLED[ACTIONS[i]!].includes(state.status);
       });
+      // a stopped batch is resumed, not restarted: Resume is primary, Start becomes the secondary "discard" action
+      const resumable = RESUMABLE.includes(state.status);
+      const [start, , resume] = buttons;
+      start!.classList.toggle('primary', !resumable);
+      start!.classList.toggle('secondary', resumable);
+      resume!.classList.toggle('primary', resumable);
+      setText(start!, resumable ? 'Discard and start new' : 'Start');
       setText(status, statusLine(state));
       status.dataset['status'] = state.status;
       // when a batch completes, ask for the next one's size
       nextBatch.hidden = state.status !== 'completed';
       if (state.status === 'completed' && lastStatus && lastStatus !== 'completed') cycles.focus();
       lastStatus = state.status;
-      const command = state.currentCommand;
-      setText(current, command ? `${state.currentStory?.key ?? ''} · ${command.command}${command.model ? ` [${command.model}]` : ''}${command.attempt > 1 ? ` · attempt ${command.attempt}` : ''}` : 'Nothing running');
+      renderNow(state);
       const task = state.currentTask;
       setText(phase, task ? `${task.taskId} ${task.status === 'start' ? 'running' : 'done'}${task.index ? ` · ${task.index}/${task.total}` : ''}${task.message ? ` · ${task.message}` : ''}` : '');
       progress.max = task?.total ?? 1;
@@ -177,6 +245,7 @@ export const runView: View = {
     });
     store.on('command', (command: CommandView) => {
       if (command.status !== 'running') costs.refresh();
+      if (store.state) renderNow(store.state);
     });
     store.on('history', () => costs.refresh());
   },

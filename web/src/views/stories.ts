@@ -2,8 +2,10 @@
 import { formatDuration, h, setAttr, setText, syncList } from '../dom.js';
 import { setUi, ui } from '../persist.js';
 import type { Store } from '../store.js';
-import type { CommandView, SprintStoryView } from '../types.js';
+import type { ApiState, CommandView, SprintStoryView } from '../types.js';
+import { endOf, inScope } from '../model.js';
 import type { View } from '../view.js';
+import { compareEpicIds, compareStories } from '../../../machines/rules/story-keys.js';
 
 export const STATUSES = ['backlog', 'ready-for-dev', 'in-progress', 'review', 'done', 'blocked'] as const;
 
@@ -16,19 +18,8 @@ export function storyName(key: string, shortId: string): string {
 /** A story's status as shown: the parsed one, or the raw value when it is unexpected. */
 export const statusOf = (story: SprintStoryView): string => story.status ?? (story.rawStatus || 'unexpected');
 
-/** Natural order of epic ids: the number first, then the suffix (1 < 2 < 2a < 2b < 5-sr < 10). */
-export function compareEpicIds(a: string, b: string): number {
-  const ma = /^(\d+)(.*)$/.exec(a);
-  const mb = /^(\d+)(.*)$/.exec(b);
-  if (ma && mb && ma[1] !== mb[1]) return Number(ma[1]) - Number(mb[1]);
-  if (ma && !mb) return -1;
-  if (!ma && mb) return 1;
-  const sa = (ma?.[2] ?? a).replace(/^-+/, '');
-  const sb = (mb?.[2] ?? b).replace(/^-+/, '');
-  return sa.localeCompare(sb, undefined, { numeric: true, sensitivity: 'base' }) || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-export const compareStories = (a: SprintStoryView, b: SprintStoryView): number => compareEpicIds(a.epicId, b.epicId) || a.storyNumber - b.storyNumber;
+// epic and story order are the runner's own rule (machines/rules/story-keys.ts), never a copy
+export { compareEpicIds, compareStories } from '../../../machines/rules/story-keys.js';
 
 const ms = (iso: string): number => new Date(iso).getTime();
 
@@ -39,15 +30,23 @@ export interface Span {
   running: boolean;
 }
 
-export function spanOf(commands: readonly CommandView[], now = Date.now()): Span | null {
+/**
+ * First start to last end of the commands that served a story; a running command counts up to now. The tool's runs
+ * and the history from before it are never joined (a legacy line and today's run would make days of "duration"):
+ * the runs when there are any, else the legacy history. A command cut off without an end ends at its last task.
+ */
+export function spanOf(all: readonly CommandView[], now = Date.now(), state: ApiState | null = null): Span | null {
+  const runs = all.filter((c) => inScope(c, { kind: 'runs' }));
+  const commands = runs.length ? runs : all;
   if (!commands.length) return null;
   let start = Infinity;
   let end = -Infinity;
   let running = false;
   for (const c of commands) {
     start = Math.min(start, ms(c.startedAt));
-    if (c.endedAt === null && c.status === 'running') running = true;
-    end = Math.max(end, c.endedAt ? ms(c.endedAt) : c.status === 'running' ? now : ms(c.startedAt));
+    const cEnd = endOf(c, state);
+    if (cEnd === null) running = true;
+    end = Math.max(end, cEnd ?? now);
   }
   return { start, end, running };
 }
@@ -93,13 +92,13 @@ function mount(container: HTMLElement, store: Store): void {
   /** durations by short id, recomputed only for the stories a command concerns */
   const spans = new Map<string, Span | null>();
   const recomputeSpan = (shortId: string) => {
-    spans.set(shortId, spanOf([...store.commands.values()].filter((c) => c.stories.includes(shortId))));
+    spans.set(shortId, spanOf([...store.commands.values()].filter((c) => c.stories.includes(shortId)), Date.now(), store.state));
   };
   const recomputeAll = () => {
     spans.clear();
     const byStory = new Map<string, CommandView[]>();
     for (const c of store.commands.values()) for (const s of c.stories) (byStory.get(s) ?? byStory.set(s, []).get(s)!).push(c);
-    for (const [shortId, commands] of byStory) spans.set(shortId, spanOf(commands));
+    for (const [shortId, commands] of byStory) spans.set(shortId, spanOf(commands, Date.now(), store.state));
   };
 
   const sortBy = (column: string) => {

@@ -1,23 +1,28 @@
-// The Timeline tab: a Gantt chart of stories, their commands and task phases, with zoom, grid blocks, a resizable label column and a time cursor.
+// The Timeline tab: a Gantt chart of stories (newest first), their commands (coloured by kind) and task phases, with dates, compacted gaps, a Fit that always fits, per-story hiding and follow-live.
 import { clock, formatDuration, h, setAttr, setText, syncList } from '../dom.js';
 import { setUi, ui } from '../persist.js';
 import type { Store } from '../store.js';
 import type { CommandView } from '../types.js';
 import type { View } from '../view.js';
 import { statusOf, storyName } from './stories.js';
+import { dateTime, endOf, isRunningNow } from '../model.js';
+import { busySpans, extent, GAP_PX, timeScale, type TimeScale } from './timescale.js';
 
 const ROW_H = 24;
 /** pixels per minute at zoom 1; zoom doubles or halves per click */
 const BASE_PX_PER_MIN = 20;
-const MIN_ZOOM = 1 / 64;
+/** low enough for any history: Fit sets whatever fits, this only bounds the zoom buttons */
+const MIN_ZOOM = 1e-6;
 const MAX_ZOOM = 4096;
 const MIN_LABEL = 120;
 const MAX_LABEL = 640;
 const NO_STORY = '';
+/** suffix of a story's group of commands from before the tool */
+const LEGACY = '\u0000legacy';
 /** free pixels left of the first bar */
 const PAD = 16;
 /** axis label spacings to choose from: the smallest that leaves room for a label */
-const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400].map((s) => s * 1000);
+const TICK_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
 
 interface Row {
   key: string;
@@ -32,10 +37,29 @@ interface Row {
   depth: number;
   /** the row's place, set once the rows are built */
   index: number;
+  /** shown in the label column and on the bar */
+  duration: string;
+  /** the command kind, for its colour */
+  kind2: string;
 }
 
+/** One colour per command kind (the legend lists them); unknown kinds share the last. */
+const KIND_COLOURS: Record<string, string> = {
+  'create-story': '#4ea1ff',
+  'story-discovery': '#56d4dd',
+  'story-review': '#7ee787',
+  'create-tech-spec': '#d2a8ff',
+  'tech-spec-review': '#bc8cff',
+  'dev-story': '#f0883e',
+  'code-review': '#ff7b72',
+  'background-review-chain': '#e3b341',
+  'project-context': '#8b98a7',
+  'batch-commit': '#a5d6ff',
+};
+const OTHER_COLOUR = '#6e7681';
+export const colourOf = (kind: string): string => KIND_COLOURS[kind] ?? OTHER_COLOUR;
+
 const ms = (iso: string) => new Date(iso).getTime();
-const isRunning = (c: CommandView) => c.status === 'running' && c.endedAt === null;
 const pxPerMs = () => (BASE_PX_PER_MIN * ui().timeline.zoom) / 60_000;
 const blockMs = () => Math.max(0.1, ui().timeline.blockMinutes || 5) * 60_000;
 const saveTimeline = (patch: Partial<ReturnType<typeof ui>['timeline']>) => setUi('timeline', { ...ui().timeline, ...patch });
@@ -46,7 +70,15 @@ function mount(container: HTMLElement, store: Store): void {
   const zoomLabel = h('span', { class: 'mono tl-zoom-label', 'data-testid': 'timeline-zoom-label' });
   const block = h('input', { type: 'number', min: 0.1, step: 'any', class: 'tl-block', 'data-testid': 'timeline-block', 'aria-label': 'Block size in minutes' });
   const toggleAll = h('button', { class: 'action', type: 'button', 'data-testid': 'timeline-toggle-all', onclick: () => setShowAll(!ui().timeline.showAll) });
-  const summary = h('span', { class: 'muted' });
+  const summary = h('span', { class: 'muted', 'data-testid': 'timeline-range' });
+  const follow = h('input', { type: 'checkbox', 'data-testid': 'timeline-follow' });
+  follow.checked = ui().timeline.follow !== false;
+  follow.addEventListener('change', () => {
+    saveTimeline({ follow: follow.checked });
+    if (follow.checked) scroller.scrollLeft = scroller.scrollWidth;
+  });
+  const unhide = h('button', { class: 'action', type: 'button', 'data-testid': 'timeline-unhide', onclick: () => (saveTimeline({ hidden: [] }), render()) });
+  const legend = h('div', { class: 'tl-legend', 'data-testid': 'timeline-legend' });
   container.append(
     h(
       'div',
@@ -57,8 +89,11 @@ function mount(container: HTMLElement, store: Store): void {
       zoomLabel,
       h('label', {}, 'Block ', block, ' min'),
       toggleAll,
+      h('label', { 'data-tip': 'keep the newest moment in view while a batch runs' }, follow, ' follow live'),
+      unhide,
       summary,
     ),
+    legend,
   );
   const corner = h('div', { class: 'tl-corner muted' }, 'story / command / task');
   const labels = h('div', { class: 'tl-labels' });
@@ -81,34 +116,53 @@ function mount(container: HTMLElement, store: Store): void {
   let t0 = 0;
   let tEnd = 0;
   let running = false;
+  let busy: [number, number][] = [];
+  let scale: TimeScale = timeScale([], 1);
+  const gapLayer = h('div', { class: 'tl-gaps' });
+  const gridLayer = h('div', { class: 'tl-gridlines' });
+  canvas.prepend(gridLayer, gapLayer);
 
   function buildRows(now: number): Row[] {
     const byStory = new Map<string, CommandView[]>();
-    for (const c of store.commandList()) for (const s of c.stories.length ? c.stories : [NO_STORY]) (byStory.get(s) ?? byStory.set(s, []).get(s)!).push(c);
+    const state = store.state;
+    const isRunning = (c: CommandView) => isRunningNow(c, state);
+    const endAt = (c: CommandView) => endOf(c, state);
+    const hidden = new Set(ui().timeline.hidden ?? []);
+    // history from before the tool is its own row: never joined to a run of the same story days later
+    const groupOf = (c: CommandView, s: string) => (c.batchId === null ? `${s}${LEGACY}` : s);
+    for (const c of store.commandList()) for (const s of c.stories.length ? c.stories : [NO_STORY]) (byStory.get(groupOf(c, s)) ?? byStory.set(groupOf(c, s), []).get(groupOf(c, s))!).push(c);
     const rows: Row[] = [];
-    const stories = [...byStory].sort(([ka, a], [kb, b]) => ms(a[0]!.startedAt) - ms(b[0]!.startedAt) || (ka < kb ? -1 : 1));
-    for (const [story, commands] of stories) {
+    // newest first: the live story on top, history below
+    const lastOf = (cs: CommandView[]) => Math.max(...cs.map((c) => endAt(c) ?? now));
+    const stories = [...byStory].filter(([story]) => !hidden.has(story)).sort(([ka, a], [kb, b]) => lastOf(b) - lastOf(a) || (ka < kb ? -1 : 1));
+    hiddenCount = byStory.size - stories.length;
+    for (const [group, commands] of stories) {
+      const legacy = group.endsWith(LEGACY);
+      const story = legacy ? group.slice(0, -LEGACY.length) : group;
       const sprintStory = store.sprint?.stories.find((s) => s.shortId === story);
       const live = commands.some(isRunning);
       const start = Math.min(...commands.map((c) => ms(c.startedAt)));
-      const end = live ? null : Math.max(...commands.map((c) => ms(c.endedAt ?? c.startedAt)));
+      const end = live ? null : Math.max(...commands.map((c) => endAt(c) ?? now));
+      const busyMs = commands.reduce((sum, c) => sum + ((endAt(c) ?? now) - ms(c.startedAt)), 0);
       const name = sprintStory ? storyName(sprintStory.key, sprintStory.shortId) : story ? '' : 'project context, batch work';
       const status = live ? 'running' : sprintStory ? statusOf(sprintStory) : (commands[commands.length - 1]!.status as string);
       const description = sprintStory ? store.descriptions[sprintStory.key] : undefined;
-      const title = `${story || 'batch'} ${name}\n${clock(start)} – ${end ? clock(end) : 'now'} (${formatDuration((end ?? now) - start)})${description ? `\n\n${description}` : ''}`;
-      rows.push({ key: `s:${story}`, kind: 'story', story, label: `${story || 'batch'} ${name}`, title, start, end, status, depth: 0, index: 0 });
-      if (ui().timeline.showAll === toggled.has(story)) continue;
+      const title = `${story || 'batch'} ${name}\n${dateTime(start)} – ${end ? dateTime(end) : 'now'}\n${formatDuration(busyMs)} of commands over ${formatDuration((end ?? now) - start)}${description ? `\n\n${description}` : ''}`;
+      rows.push({ key: `s:${group}`, kind: 'story', story: group, label: `${story || 'batch'} ${name}${legacy ? ' (before the tool)' : ''}`, title, start, end, status, depth: 0, index: 0, kind2: '', duration: formatDuration(busyMs) });
+      if (ui().timeline.showAll === toggled.has(group)) continue;
       for (const c of commands) {
-        const cEnd = isRunning(c) ? null : ms(c.endedAt ?? c.startedAt);
+        const cEnd = endAt(c);
         const label = `${c.command}${c.attempt > 1 ? ` #${c.attempt}` : ''}`;
-        const cTitle = `${label} · ${c.status}\n${clock(c.startedAt)} – ${cEnd ? clock(cEnd) : 'now'} (${formatDuration((cEnd ?? now) - ms(c.startedAt))})${c.message ? `\n${c.message}` : ''}`;
-        rows.push({ key: `c:${story}:${c.key}`, kind: 'command', story, label, title: cTitle, start: ms(c.startedAt), end: cEnd, status: c.status, depth: 1, index: 0 });
+        const cStatus = isRunning(c) ? 'running' : c.status === 'running' ? 'interrupted' : c.status;
+        const cTitle = `${label} · ${cStatus}\n${dateTime(c.startedAt)} – ${cEnd ? dateTime(cEnd) : 'now'} (${formatDuration((cEnd ?? now) - ms(c.startedAt))})${c.message ? `\n${c.message}` : ''}`;
+        rows.push({ key: `c:${group}:${c.key}`, kind: 'command', story: group, label, title: cTitle, start: ms(c.startedAt), end: cEnd, status: cStatus, depth: 1, index: 0, kind2: c.kind, duration: formatDuration((cEnd ?? now) - ms(c.startedAt)) });
         const skipped = c.taskCount - c.tasks.length;
         c.tasks.forEach((t, i) => {
           if (story && t.storyShortId !== null && t.storyShortId !== story) return;
-          const tEndAt = t.status === 'running' ? null : ms(t.endedAt ?? t.startedAt);
-          const tTitle = `${t.taskId} · ${t.status}\n${clock(t.startedAt)} – ${tEndAt ? clock(tEndAt) : 'now'} (${formatDuration((tEndAt ?? now) - ms(t.startedAt))})${t.message ? `\n${t.message}` : ''}`;
-          rows.push({ key: `t:${story}:${c.key}:${skipped + i}`, kind: 'task', story, label: t.taskId, title: tTitle, start: ms(t.startedAt), end: tEndAt, status: t.status, depth: 2, index: 0 });
+          // a phase left open in a command that ended, ended with it
+          const tEndAt = t.endedAt ? ms(t.endedAt) : t.status === 'running' && cEnd === null ? null : (cEnd ?? ms(t.startedAt));
+          const tTitle = `${t.taskId} · ${tEndAt === null ? 'running' : 'done'}\n${dateTime(t.startedAt)} – ${tEndAt ? dateTime(tEndAt) : 'now'} (${formatDuration((tEndAt ?? now) - ms(t.startedAt))})${t.message ? `\n${t.message}` : ''}`;
+          rows.push({ key: `t:${group}:${c.key}:${skipped + i}`, kind: 'task', story: group, label: t.taskId, title: tTitle, start: ms(t.startedAt), end: tEndAt, status: tEndAt === null ? 'running' : 'done', depth: 2, index: 0, kind2: c.kind, duration: formatDuration((tEndAt ?? now) - ms(t.startedAt)) });
         });
       }
     }
@@ -116,47 +170,55 @@ function mount(container: HTMLElement, store: Store): void {
     return rows;
   }
 
-  const tickStep = () => TICK_STEPS.find((s) => s * pxPerMs() >= 80) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
-  const xOf = (t: number) => PAD + (t - t0) * pxPerMs();
-  const tOf = (x: number) => t0 + (x - PAD) / pxPerMs();
+  let hiddenCount = 0;
+  // room for a label with its date (`Nov 21 00:00`)
+  const tickStep = () => TICK_STEPS.find((s) => s * pxPerMs() >= 110) ?? TICK_STEPS[TICK_STEPS.length - 1]!;
+  const xOf = (t: number) => PAD + scale.xOf(t);
+  const tOf = (x: number) => scale.tOf(x - PAD);
   const chartWidth = () => Math.max(200, (scroller.clientWidth || window.innerWidth) - ui().timeline.labelWidth);
-  const atRightEdge = () => scroller.scrollLeft > 0 && scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 4;
 
   function render(): void {
     const now = Date.now();
-    const follow = atRightEdge();
     const rows = buildRows(now);
     running = rows.some((r) => r.end === null);
     const px = pxPerMs();
-    const bms = blockMs();
     const starts = rows.map((r) => r.start);
     t0 = Math.floor((starts.length ? Math.min(...starts) : now) / 1000) * 1000;
     tEnd = Math.max(t0 + 1000, ...rows.map((r) => r.end ?? now));
+    // busy time is where commands ran: a story's first-to-last span may cross quiet days
+    busy = busySpans(rows.filter((r) => r.kind === 'command').map((r) => [r.start, r.end ?? now] as const));
+    scale = timeScale(busy, px);
     const width = Math.max(chartWidth(), Math.ceil(xOf(tEnd) + 4 * PAD));
     setStyle(right, 'width', `${width}px`);
     setStyle(canvas, 'height', `${Math.max(rows.length * ROW_H, ROW_H * 4)}px`);
-    const blockPx = bms * px;
-    // grid lines every block and faint ones at each axis label, on whole multiples (a CSS background: no nodes)
-    const step = tickStep();
-    const line = (color: string) => `linear-gradient(to right, var(${color}) 0 1px, transparent 1px)`;
-    setStyle(canvas, 'backgroundImage', blockPx >= 4 ? `${line('--tl-grid')}, ${line('--tl-tick')}` : line('--tl-tick'));
-    setStyle(canvas, 'backgroundSize', `${blockPx >= 4 ? `${blockPx}px 100%, ` : ''}${step * px}px 100%`);
-    const offset = (every: number) => `${xOf(Math.ceil(t0 / every) * every) % (every * px)}px 0`;
-    setStyle(canvas, 'backgroundPosition', `${blockPx >= 4 ? `${offset(bms)}, ` : ''}${offset(step)}`);
     setStyle(left, 'width', `${ui().timeline.labelWidth}px`);
     syncList(labels, rows, (r) => r.key, createLabel, updateLabel);
     syncList(bars, rows, (r) => r.key, () => h('div', { class: 'tl-bar', 'data-testid': 'timeline-bar' }), (el, r) => updateBar(el, r, now));
+    // each compacted gap: a fixed slot marked ···, its real length in the tooltip
+    syncList(gapLayer, scale.gaps, (g) => String(g.from), () => h('div', { class: 'tl-gap', 'data-testid': 'timeline-gap' }, '···'), (el, g) => {
+      setStyle(el, 'left', `${PAD + g.x}px`);
+      setStyle(el, 'width', `${GAP_PX}px`);
+      setAttr(el, 'title', `${formatDuration(g.to - g.from)} without activity\n${dateTime(g.from)} – ${dateTime(g.to)}`);
+    });
     nowLine.hidden = !running;
     setStyle(nowLine, 'left', `${xOf(now)}px`);
     setText(zoomLabel, `${formatPx(BASE_PX_PER_MIN * ui().timeline.zoom)} px/min`);
     if (document.activeElement !== block) block.value = String(ui().timeline.blockMinutes);
-    setText(toggleAll, ui().timeline.showAll ? 'Hide all' : 'Show all');
+    setText(toggleAll, ui().timeline.showAll ? 'Collapse all' : 'Expand all');
     setAttr(toggleAll, 'aria-pressed', String(ui().timeline.showAll));
+    unhide.hidden = hiddenCount === 0;
+    setText(unhide, `Show ${hiddenCount} hidden`);
     const storyCount = rows.filter((r) => r.kind === 'story').length;
-    setText(summary, storyCount ? `${storyCount} stories · ${clock(t0)} – ${running ? 'now' : clock(tEnd)}` : '');
+    const { busyMs, gaps } = extent(busy);
+    setText(summary, storyCount ? `${storyCount} stories · ${dateTime(t0)} – ${running ? 'now' : dateTime(tEnd)} · ${formatDuration(busyMs)} with activity${gaps ? `, ${gaps} quiet stretch${gaps === 1 ? '' : 'es'} compacted (···)` : ''}` : '');
+    const kinds = [...new Set(rows.filter((r) => r.kind === 'command').map((r) => r.kind2))].sort();
+    syncList(legend, kinds, String, () => h('span', { class: 'tl-legend-item' }, h('span', { class: 'tl-swatch' }), h('span', {})), (el, kind) => {
+      setStyle(el.firstElementChild as HTMLElement, 'backgroundColor', colourOf(kind));
+      setText(el.lastElementChild!, kind);
+    });
     empty.hidden = rows.length > 0;
     scroller.hidden = rows.length === 0;
-    if (follow) scroller.scrollLeft = scroller.scrollWidth;
+    if (running && ui().timeline.follow !== false) scroller.scrollLeft = scroller.scrollWidth;
     renderTicks();
     if (running && !timer) timer = setInterval(schedule, 1000);
     if (!running && timer) {
@@ -166,18 +228,26 @@ function mount(container: HTMLElement, store: Store): void {
   }
 
   function createLabel(r: Row): HTMLElement {
-    const el = h('div', { class: 'tl-label', 'data-testid': 'timeline-label', 'data-kind': r.kind }, h('span', { class: 'tl-caret' }), h('span', { class: 'tl-label-text' }));
+    const hide = h('button', { class: 'tl-hide', type: 'button', title: 'Hide this story', 'data-testid': 'timeline-hide' }, '×');
+    const el = h('div', { class: 'tl-label', 'data-testid': 'timeline-label', 'data-kind': r.kind }, h('span', { class: 'tl-caret' }), h('span', { class: 'tl-label-text' }), h('span', { class: 'tl-label-duration mono' }), hide);
+    hide.hidden = r.kind !== 'story';
     if (r.kind === 'story') {
       el.addEventListener('click', () => {
         if (!toggled.delete(r.story)) toggled.add(r.story);
         schedule();
+      });
+      hide.addEventListener('click', (e) => {
+        e.stopPropagation();
+        saveTimeline({ hidden: [...(ui().timeline.hidden ?? []), r.story] });
+        render();
       });
     }
     return el;
   }
 
   function updateLabel(el: HTMLElement, r: Row): void {
-    const [caret, text] = Array.from(el.children) as HTMLElement[];
+    const [caret, text, duration] = Array.from(el.children) as HTMLElement[];
+    setText(duration!, r.duration);
     setText(caret!, r.kind === 'story' ? (ui().timeline.showAll !== toggled.has(r.story) ? '▾' : '▸') : '');
     setText(text!, r.label);
     setAttr(el, 'title', r.title);
@@ -191,24 +261,49 @@ function mount(container: HTMLElement, store: Store): void {
     setAttr(el, 'data-status', r.status);
     setAttr(el, 'data-running', r.end === null ? 'true' : null);
     setAttr(el, 'title', r.title);
-    setStyle(el, 'left', `${Math.round(xOf(r.start))}px`);
-    setStyle(el, 'width', `${Math.max(2, Math.round(((r.end ?? now) - r.start) * px))}px`);
+    const x = xOf(r.start);
+    setStyle(el, 'left', `${Math.round(x)}px`);
+    // a bar is at least 4 px: a 5-second command is still there to point at at any zoom
+    setStyle(el, 'width', `${Math.max(4, Math.round(xOf(r.end ?? now) - x))}px`);
     setStyle(el, 'top', `${r.index * ROW_H}px`);
-    setText(el, r.kind === 'task' ? '' : r.kind === 'command' ? r.label : '');
+    if (r.kind === 'command') setStyle(el, 'backgroundColor', colourOf(r.kind2));
+    setText(el, r.kind === 'command' ? `${r.label} · ${r.duration}` : '');
+    void px;
   }
 
-  /** time labels on the axis, only for the visible part (the grid itself is a CSS background) */
+  /** time labels on the axis and grid lines, only for the visible part; a label shows its date when the day changes */
   function renderTicks(): void {
-    const px = pxPerMs();
     const step = tickStep();
     const from = tOf(scroller.scrollLeft);
     const to = tOf(scroller.scrollLeft + chartWidth());
     const times: number[] = [];
-    for (let t = Math.floor(from / step) * step; t <= to + step && times.length < 200; t += step) if (xOf(t) >= 0) times.push(t);
-    syncList(ticks, times, String, () => h('div', { class: 'tl-tick mono' }), (el, t) => {
-      setStyle(el, 'left', `${xOf(t)}px`);
-      setText(el, step < 60_000 ? clock(t) : clock(t).slice(0, 5));
+    for (const seg of scale.segments) {
+      if (seg.to < from || seg.from > to) continue;
+      for (let t = Math.ceil(Math.max(seg.from, from) / step) * step; t <= Math.min(seg.to, to) && times.length < 200; t += step) times.push(t);
+    }
+    if (!times.length && scale.segments.length) times.push(Math.max(from, scale.segments[0]!.from));
+    let lastDay = '';
+    const labels = times.map((t, i) => {
+      const day = new Date(t).toDateString();
+      const withDate = i === 0 || day !== lastDay || step >= 86_400_000;
+      lastDay = day;
+      const time = step < 60_000 ? clock(t) : clock(t).slice(0, 5);
+      return { t, text: withDate ? `${new Date(t).toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}` : time };
     });
+    syncList(ticks, labels, (l) => String(l.t), () => h('div', { class: 'tl-tick mono', 'data-testid': 'timeline-tick' }), (el, l) => {
+      setStyle(el, 'left', `${xOf(l.t)}px`);
+      setText(el, l.text);
+    });
+    // block lines (the Block setting) inside busy segments, a few hundred at most
+    const bms = blockMs();
+    const lines: number[] = [];
+    if (bms * pxPerMs() >= 6) {
+      for (const seg of scale.segments) {
+        if (seg.to < from || seg.from > to) continue;
+        for (let t = Math.ceil(Math.max(seg.from, from) / bms) * bms; t <= Math.min(seg.to, to) && lines.length < 400; t += bms) lines.push(t);
+      }
+    }
+    syncList(gridLayer, lines, String, () => h('div', { class: 'tl-gridline' }), (el, t) => setStyle(el, 'left', `${xOf(t)}px`));
   }
 
   let frame = 0;
@@ -224,7 +319,8 @@ function mount(container: HTMLElement, store: Store): void {
 
   function zoomTo(zoom: number): void {
     // browsers cap an element's width (~33M px): a long history limits how far one can zoom in
-    const widest = 8e6 / (Math.max(60_000, tEnd - t0) / 60_000) / BASE_PX_PER_MIN;
+    const busyMin = Math.max(1, extent(busy).busyMs / 60_000);
+    const widest = 8e6 / busyMin / BASE_PX_PER_MIN;
     const next = Math.min(MAX_ZOOM, widest, Math.max(MIN_ZOOM, zoom));
     const visible = chartWidth();
     const center = tOf(scroller.scrollLeft + visible / 2);
@@ -234,10 +330,12 @@ function mount(container: HTMLElement, store: Store): void {
     renderTicks();
   }
 
+  /** Everything in view: the busy time at the scale that fills the width, each quiet stretch as its fixed slot. */
   function fit(): void {
-    const span = Math.max(1000, tEnd - t0);
-    const zoom = (chartWidth() - 3 * PAD) / (span / 60_000) / BASE_PX_PER_MIN;
-    saveTimeline({ zoom: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, 2 ** Math.floor(Math.log2(zoom)))) });
+    const { busyMs, gaps } = extent(busy);
+    const room = Math.max(40, chartWidth() - 4 * PAD - gaps * GAP_PX);
+    const zoom = room / (Math.max(1000, busyMs) / 60_000) / BASE_PX_PER_MIN;
+    saveTimeline({ zoom: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, zoom)) });
     render();
     scroller.scrollLeft = 0;
     renderTicks();
@@ -300,7 +398,7 @@ function mount(container: HTMLElement, store: Store): void {
   render();
 }
 
-function setStyle(el: HTMLElement, name: 'width' | 'height' | 'left' | 'top' | 'paddingLeft' | 'backgroundImage' | 'backgroundSize' | 'backgroundPosition', value: string): void {
+function setStyle(el: HTMLElement, name: 'width' | 'height' | 'left' | 'top' | 'paddingLeft' | 'backgroundColor', value: string): void {
   if (el.style[name] !== value) el.style[name] = value;
 }
 
