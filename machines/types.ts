@@ -20,8 +20,8 @@ export interface CommandSpec {
   command: string;
   kind: CommandKind;
   stories: StoryRef[];
-  /** `haiku` where the spec says so; null = the CLI's default model */
-  model: 'haiku' | null;
+  /** `haiku` where the spec says so, or the project's override (models.ts); null = the CLI's default model */
+  model: string | null;
   background: boolean;
   /** N of `code-review-N` / `story-review-N`, else null */
   reviewAttempt: number | null;
@@ -101,6 +101,8 @@ export type WorkflowEmitted =
 export type CommandProgress =
   | { kind: 'spawned'; pid: number; startTime: number }
   | { kind: 'init'; sessionId: string; model: string }
+  /** the session chosen before the spawn (`--session-id`), and the one it forked to continue, if any (issue 14) */
+  | { kind: 'session'; sessionId: string; continuedFrom: string | null; note: string | null }
   | { kind: 'task'; task: TaskEvent; known: boolean }
   | { kind: 'rate-limit'; info: RateLimitInfo }
   | { kind: 'api-retry'; attempt: number; errorStatus: number | null }

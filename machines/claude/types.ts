@@ -68,7 +68,9 @@ export type FailureReason =
   | 'interrupted'
   | 'watchdog-idle'
   | 'watchdog-total'
-  | 'watchdog-exit';
+  | 'watchdog-exit'
+  /** the CLI ended the run at its `--max-budget-usd` (result subtype error_max_budget_usd), or the batch budget was used up before the spawn */
+  | 'budget';
 
 /** What the claude process reports while it runs, in order; `exit` is always last and always sent once. */
 export type ClaudeProcessMessage =
@@ -119,6 +121,8 @@ export interface ClaudeProcessOptions {
   maxLineBytes?: number;
   /** ms between scans of the child's descendants, so shells it orphans can be ended after it exits (default 500) */
   treePollMs?: number;
+  /** every non-empty stdout line as printed (the transcript); called on the hot path, so it must only buffer */
+  onRawLine?: (line: string) => void;
 }
 
 /** A running claude child. `stop()` ends its whole tree (SIGINT, SIGTERM, SIGKILL) and resolves when it is gone. */
