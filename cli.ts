@@ -66,6 +66,7 @@ export function formatEvent(event: RunnerEvent): string | null {
       if (p.kind === 'task') return `${at}      ${p.task.story} ${p.task.taskId} ${p.task.status}${p.task.message ? `: ${p.task.message}` : ''}`;
       if (p.kind === 'warning') return `${at}      warning: ${p.message}`;
       if (p.kind === 'rate-limit') return `${at}      usage limit: ${p.info.status}`;
+      if (p.kind === 'session' && (p.continuedFrom || p.note)) return `${at}      ${p.continuedFrom ? `continuing session ${p.continuedFrom}` : p.note}`;
       return null;
     }
     case 'command:end': {
@@ -83,7 +84,9 @@ export function formatEvent(event: RunnerEvent): string | null {
     case 'error':
       return `${at}  ERROR: ${event.payload.message}`;
     case 'state':
-      return `${at}  [${event.payload.status}]`;
+      return `${at}  [${event.payload.status}${event.payload.reason ? `: ${event.payload.reason}` : ''}]`;
+    case 'budget':
+      return null;
     case 'machine':
       return null;
     case 'usage-limit':

@@ -5,6 +5,7 @@ import { MACHINE_VERSION, type ResumableBatch, type RunStore, type StoredRunnerE
 import type { CommandProgress, WorkflowEmitted } from '../machines/types.js';
 import type { TaskEvent } from '../machines/claude/types.js';
 import type { SprintDb } from './database.js';
+import { batchBudget, batchSpend, lastAttempts, saveTranscript, setBatchBudget } from './sessions-budget.js';
 import type { BatchStatus } from './schema.js';
 import {
   endTask,
@@ -198,7 +199,11 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         recordProcess(db, { commandId, pid: progress.pid, startTime: progress.startTime, role: 'root' });
         return;
       case 'init':
-        updateCommand(db, commandId, { session_id: progress.sessionId });
+        // the model that really ran (the CLI's full name), shown per attempt
+        updateCommand(db, commandId, { session_id: progress.sessionId, model: progress.model });
+        return;
+      case 'session':
+        updateCommand(db, commandId, { session_id: progress.sessionId, continued_from: progress.continuedFrom, model: progress.model });
         return;
       case 'task': {
         const { task } = progress;
@@ -239,8 +244,14 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
 
   return {
     beginBatch(info) {
-      return insertBatch(db, { startedAt: iso(info.startedAt), maxCycles: info.maxCycles, status: 'running', projectRoot: info.projectRoot });
+      const id = insertBatch(db, { startedAt: iso(info.startedAt), maxCycles: info.maxCycles, status: 'running', projectRoot: info.projectRoot });
+      if (info.budgetUsd !== undefined && info.budgetUsd !== null) setBatchBudget(db, id, info.budgetUsd);
+      return id;
     },
+    lastAttempts: () => lastAttempts(db),
+    spent: (batchId) => batchSpend(db, batchId),
+    setBudget: (batchId, budgetUsd) => setBatchBudget(db, batchId, budgetUsd),
+    saveTranscript: (key, record) => void saveTranscript(db, key, record),
     commit(batchId, events, snapshot) {
       return commitTransaction(batchId, events, snapshot);
     },
@@ -255,6 +266,7 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         maxCycles: batch.max_cycles === 'all' ? 'all' : Number(batch.max_cycles),
         machineVersion: saved.machineVersion,
         snapshot: JSON.parse(saved.snapshot) as unknown,
+        budgetUsd: batchBudget(db, batch.id),
       };
     },
     async recover() {

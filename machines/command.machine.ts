@@ -16,7 +16,7 @@ export interface ClaudeCommandInput {
 }
 
 /** The session the actor chose before the spawn (`--session-id`), and the one it forked to continue (issue 14). */
-export type SessionMessage = { type: 'session'; sessionId: string; continuedFrom: string | null; note: string | null };
+export type SessionMessage = { type: 'session'; sessionId: string; continuedFrom: string | null; model: string | null; note: string | null };
 
 export type ProgressMessage = Exclude<ClaudeProcessMessage, { type: 'exit' }> | SessionMessage;
 
@@ -71,7 +71,7 @@ function toProgress(message: ProgressMessage): CommandProgress | null {
     case 'init':
       return { kind: 'init', sessionId: message.sessionId, model: message.model };
     case 'session':
-      return { kind: 'session', sessionId: message.sessionId, continuedFrom: message.continuedFrom, note: message.note };
+      return { kind: 'session', sessionId: message.sessionId, continuedFrom: message.continuedFrom, model: message.model, note: message.note };
     case 'task':
       return { kind: 'task', task: message.task, known: message.known };
     case 'rate-limit':

@@ -16,6 +16,7 @@ import {
 import type { BatchInput, BatchOutput, MaxCycles } from './batch.machine.js';
 import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './persistence.js';
 import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy } from './project/layout.js';
+import { SessionLedger } from './sessions.js';
 import type { ControlMode, WorkflowEmitted } from './types.js';
 import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
 
@@ -37,14 +38,23 @@ export interface SprintRunnerOptions {
   store?: RunStore;
   /** added to a usage limit's reset time before the batch goes on by itself (default 60 s) */
   usageLimitMarginMs?: number;
+  /** continue an interrupted step's CLI session instead of starting it over (default true; issue 14) */
+  continueSessions?: boolean;
+  /** the project's model per command, over the spec's routing (models.ts) */
+  modelFor?: ClaudeSettings['modelFor'];
 }
+
+/** Why a batch is paused by the runner itself rather than by the operator. */
+export const BUDGET_REACHED = 'budget reached';
 
 export type BatchStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped' | 'interrupted' | 'completed' | 'error';
 
 /** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state`. */
 export type RunnerEvent = (
   | WorkflowEmitted
-  | { type: 'state'; payload: { status: BatchStatus } }
+  | { type: 'state'; payload: { status: BatchStatus; reason?: string } }
+  /** the batch's cap and spend, whenever either changes while there is a cap */
+  | { type: 'budget'; payload: { budgetUsd: number | null; spentUsd: number } }
   | { type: 'machine'; payload: { actors: ActiveState[] } }
 ) & { id: number; ts: number; payloadJson?: string };
 
@@ -53,7 +63,16 @@ export type RunnerListener = (event: RunnerEvent) => void;
 export interface SprintRunner {
   readonly layout: Promise<ProjectLayout>;
   /** Starts a batch; rejects only when the project itself cannot be found. Everything later is an event. */
-  start(options?: { cycles?: MaxCycles }): Promise<void>;
+  start(options?: { cycles?: MaxCycles; budgetUsd?: number | null }): Promise<void>;
+  /** the batch's cap and what it spent so far, in USD */
+  budget(): { budgetUsd: number | null; spentUsd: number };
+  /** Sets or raises (or with null removes) the cap of the current batch; a batch paused at its cap can then resume. */
+  setBudget(budgetUsd: number | null): void;
+  /** why the runner paused the batch by itself (`budget reached`), or null */
+  pauseReason(): string | null;
+  /** whether an interrupted step continues its CLI session (the operator's switch) */
+  continueSessions(): boolean;
+  setContinueSessions(on: boolean): void;
   pause(): void;
   /** Resumes a paused or stopped batch, or restores a stopped or interrupted one from the store. */
   resume(): Promise<void>;
@@ -87,6 +106,12 @@ export const WATCHDOG_DEFAULTS = {
   /** the CLI sometimes does not exit after its result line */
   resultGraceMs: 30_000,
 } as const;
+
+export function validateBudget(budget: unknown): number | null {
+  if (budget === undefined || budget === null) return null;
+  if (typeof budget === 'number' && Number.isFinite(budget) && budget > 0) return budget;
+  throw new Error(`budget must be a positive number of USD, or null for no cap (got ${JSON.stringify(budget)})`);
+}
 
 export function validateCycles(cycles: unknown): MaxCycles {
   if (cycles === undefined) return DEFAULT_CYCLES;
@@ -131,6 +156,12 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const registry = new ProcessRegistry();
   const listeners = new Set<RunnerListener>();
   const store = options.store ?? memoryStore();
+  const ledger = new SessionLedger();
+  ledger.seed(store.lastAttempts?.() ?? []);
+  let continueSessions = options.continueSessions ?? true;
+  let budgetUsd: number | null = null;
+  let spentUsd = 0;
+  let pauseReason: string | null = null;
   const settings: ClaudeSettings = {
     bin: options.claudeBin ?? 'claude',
     permissionMode: options.permissionMode ?? 'bypassPermissions',
@@ -139,6 +170,10 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     idleTimeoutMs: options.idleTimeoutMs ?? WATCHDOG_DEFAULTS.idleTimeoutMs,
     totalTimeoutMs: options.totalTimeoutMs ?? WATCHDOG_DEFAULTS.totalTimeoutMs,
     ...(options.usageLimitMarginMs !== undefined ? { usageLimitMarginMs: options.usageLimitMarginMs } : {}),
+    sessions: { continuable: (spec) => ledger.continuable(spec), enabled: () => continueSessions },
+    remainingBudget: () => (budgetUsd === null ? null : Math.max(0, budgetUsd - spentUsd)),
+    ...(options.modelFor ? { modelFor: options.modelFor } : {}),
+    ...(store.saveTranscript ? { transcripts: { save: (key, record) => store.saveTranscript!(key, record) } } : {}),
   };
   const layout = loadProjectLayout(options.projectRoot);
   // Keep an unobserved rejection from crashing the process; start() reports it.
@@ -188,12 +223,33 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     const live = withSnapshot && actor && actor.getSnapshot().status !== 'stopped';
     const snapshot = live ? actor!.getPersistedSnapshot() : null;
     const limitBefore = limitUntil;
+    let spentBefore = spentUsd;
     for (const stored of store.commit(batchId, events, snapshot)) {
       if (stored.type === 'usage-limit') limitUntil = (stored.payload as { until: number }).until;
       if (stored.type === 'usage-limit-end') limitUntil = null;
+      if (stored.type.startsWith('command:')) ledger.note(stored.type, stored.payload);
+      if (stored.type === 'command:end') spentUsd += (stored.payload as { outcome: { result: { costUsd: number } | null } }).outcome.result?.costUsd ?? 0;
       publish(stored as RunnerEvent);
     }
     if (limitUntil !== limitBefore) refreshStatus();
+    if (spentUsd !== spentBefore) {
+      spentBefore = spentUsd;
+      if (budgetUsd !== null) publishBudget();
+      checkBudget();
+    }
+  };
+
+  /** At the cap no new command starts: the batch pauses (commands already running finish within their own cap). */
+  const checkBudget = () => {
+    if (budgetUsd === null || spentUsd < budgetUsd || pauseReason !== null || !actor || finished || control !== 'run') return;
+    pauseReason = BUDGET_REACHED;
+    pending.push({ type: 'warning', ts: Date.now(), payload: { message: `budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget and resume to go on` } });
+    send('pause');
+  };
+
+  const publishBudget = () => {
+    pending.push({ type: 'budget', ts: Date.now(), payload: { budgetUsd, spentUsd } });
+    commit(false);
   };
 
   const computeStatus = (): BatchStatus => {
@@ -208,7 +264,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     const status = computeStatus();
     if (status === lastStatus) return;
     lastStatus = status;
-    pending.push({ type: 'state', ts: Date.now(), payload: { status } });
+    pending.push({ type: 'state', ts: Date.now(), payload: status === 'paused' && pauseReason ? { status, reason: pauseReason } : { status } });
     commit(false);
   };
 
@@ -299,15 +355,24 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     async start(startOptions = {}) {
       if (actor && !finished) throw new Error('a batch is already active');
       const maxCycles = validateCycles(startOptions.cycles);
+      const budget = validateBudget(startOptions.budgetUsd);
       const projectLayout = await layout;
       control = 'run';
-      batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+      budgetUsd = budget;
+      spentUsd = 0;
+      pauseReason = null;
+      batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now(), budgetUsd: budget });
+      if (budget !== null) publishBudget();
       launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
     pause: () => send('pause'),
     async resume() {
+      if (actor && !finished && budgetUsd !== null && spentUsd >= budgetUsd) {
+        throw new Error(`budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
+      }
       if (actor && !finished) {
+        pauseReason = null;
         send('run');
         return;
       }
@@ -320,11 +385,37 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       }
       const projectLayout = await layout;
       batchId = resumable.batchId;
+      budgetUsd = resumable.budgetUsd ?? null;
+      spentUsd = store.spent?.(batchId) ?? 0;
+      if (budgetUsd !== null && spentUsd >= budgetUsd) {
+        throw new Error(`budget reached: batch ${batchId} spent $${spentUsd.toFixed(2)} of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
+      }
+      pauseReason = null;
       control = 'stop';
       launch(provideWorkflow(buildActors(projectLayout)), { snapshot: prepareSnapshotForResume(resumable.snapshot) as Snapshot<unknown> });
       send('run');
     },
     stop,
+    budget: () => ({ budgetUsd, spentUsd }),
+    setBudget(next) {
+      const value = validateBudget(next);
+      // after a restart the stopped batch is not loaded yet: its row takes the new cap, read again on resume
+      const target = actor && !finished ? batchId : (store.resumable()?.batchId ?? batchId);
+      if (target === null) throw new Error('there is no batch to set a budget for');
+      store.setBudget?.(target, value);
+      if (target !== batchId) return;
+      budgetUsd = value;
+      publishBudget();
+      if (pauseReason === BUDGET_REACHED && (value === null || spentUsd < value)) pauseReason = null;
+      checkBudget();
+    },
+    pauseReason: () => (computeStatus() === 'paused' ? pauseReason : null),
+    continueSessions: () => continueSessions,
+    setContinueSessions(on) {
+      continueSessions = on;
+      pending.push({ type: 'warning', ts: Date.now(), payload: { message: on ? 'interrupted steps continue their CLI session' : 'interrupted steps start afresh (continuing sessions is off)' } });
+      commit(false);
+    },
     status: computeStatus,
     usageLimitUntil: () => limitUntil,
     batchId: () => batchId,

@@ -29,15 +29,18 @@ export const stepKey = (spec: Pick<CommandSpec, 'command' | 'stories'>): string 
  */
 export function continuableSession(last: AttemptRecord | undefined): string | null {
   if (!last || last.sessionId === null) return null;
-  if (last.status === 'interrupted') return last.sessionId;
+  // `running` only comes from the store after a crash: the orchestrator died while it ran
+  if (last.status === 'interrupted' || last.status === 'running') return last.sessionId;
   if (last.status === 'failed' && last.failure !== null && CONTINUABLE_FAILURES.includes(last.failure)) return last.sessionId;
   return null;
 }
 
-/** Every step's last attempt, kept from the events as they are committed (and seeded from the store on start). */
+/** Every step's last finished attempt, kept from the events as they are committed (and seeded from the store on start). */
 export class SessionLedger {
+  /** the newest attempt of each step that ended (or, seeded after a crash, never ended) */
   private readonly last = new Map<string, AttemptRecord>();
-  private readonly stepOfRun = new Map<string, string>();
+  /** attempts running now, by run id: they replace `last` when they end */
+  private readonly running = new Map<string, AttemptRecord>();
 
   seed(records: readonly AttemptRecord[]): void {
     for (const record of records) this.last.set(record.step, record);
@@ -46,20 +49,20 @@ export class SessionLedger {
   /** Follows the command events of the runner (their payloads as emitted). */
   note(type: string, payload: unknown): void {
     const p = payload as Record<string, unknown>;
+    const runId = p['runId'] as string;
     if (type === 'command:start') {
       const stories = (p['stories'] as { shortId: string }[]).map((s) => s.shortId);
-      const step = stepKeyOf(p['command'] as string, stories);
-      this.stepOfRun.set(p['runId'] as string, step);
-      this.last.set(step, { step, sessionId: null, status: 'running', failure: null });
+      this.running.set(runId, { step: stepKeyOf(p['command'] as string, stories), sessionId: null, status: 'running', failure: null });
       return;
     }
-    const step = this.stepOfRun.get(p['runId'] as string);
-    const record = step === undefined ? undefined : this.last.get(step);
+    const record = this.running.get(runId);
     if (!record) return;
     if (type === 'command:progress' && p['kind'] === 'session') record.sessionId = p['sessionId'] as string;
     if (type === 'command:end') {
       record.status = p['status'] as AttemptRecord['status'];
       record.failure = (p['outcome'] as { failure: string | null }).failure;
+      this.running.delete(runId);
+      this.last.set(record.step, record);
     }
   }
 

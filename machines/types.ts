@@ -102,7 +102,7 @@ export type CommandProgress =
   | { kind: 'spawned'; pid: number; startTime: number }
   | { kind: 'init'; sessionId: string; model: string }
   /** the session chosen before the spawn (`--session-id`), and the one it forked to continue, if any (issue 14) */
-  | { kind: 'session'; sessionId: string; continuedFrom: string | null; note: string | null }
+  | { kind: 'session'; sessionId: string; continuedFrom: string | null; model: string | null; note: string | null }
   | { kind: 'task'; task: TaskEvent; known: boolean }
   | { kind: 'rate-limit'; info: RateLimitInfo }
   | { kind: 'api-retry'; attempt: number; errorStatus: number | null }

@@ -192,7 +192,7 @@ export function createClaudeCommandActor(
         return;
       }
       // reported (and stored with the command) before the spawn: the link to the CLI's transcript survives any crash
-      onMessage({ type: 'session', sessionId, continuedFrom: continueFrom, note });
+      onMessage({ type: 'session', sessionId, continuedFrom: continueFrom, model: spec.model, note });
       flushBurst();
       handle = runClaudeProcess(
         {
