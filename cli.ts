@@ -167,8 +167,9 @@ async function serveUntilSignal(options: ServeOptions): Promise<number> {
 }
 
 const USAGE = `usage:
-  sprint-runner serve [--project DIR] [--port 8080] [--host 127.0.0.1] [--db FILE] [--claude BIN] [--permission-mode MODE]
+  sprint-runner serve [--project DIR] [--port 8080] [--host 127.0.0.1] [--db FILE] [--claude BIN] [--permission-mode MODE] [--no-continue]
         serve the dashboard for a BMAD project; batches are started, paused, stopped and resumed there
+        (--no-continue: an interrupted step starts afresh instead of continuing its CLI session)
   sprint-runner demo [--port 8080] [--pace MS]
         the same on a copy of the bundled demo project, with the simulated Claude CLI
 `;
@@ -184,6 +185,7 @@ export async function main(argv: string[]): Promise<number> {
       db: { type: 'string' },
       claude: { type: 'string' },
       'permission-mode': { type: 'string' },
+      'no-continue': { type: 'boolean' },
       pace: { type: 'string' },
     },
   });
@@ -193,6 +195,7 @@ export async function main(argv: string[]): Promise<number> {
     ...(port !== undefined ? { port } : {}),
     ...(values.host ? { host: values.host } : {}),
     ...(values.db ? { dbFile: values.db } : {}),
+    ...(values['no-continue'] ? { continueSessions: false } : {}),
     staticDir: path.join(packageRoot(), 'web', 'dist'),
   };
   if (command === 'demo') {

@@ -105,6 +105,8 @@ export interface CommandSummary {
   pid: number | null;
   pidStartTime: number | null;
   sessionId: string | null;
+  /** the session this attempt forked to continue an interrupted one (issue 14) */
+  continuedFrom: string | null;
   exitCode: number | null;
   signal: string | null;
   resultSubtype: string | null;
@@ -160,6 +162,7 @@ function toCommand(row: CommandRow): CommandSummary {
     pid: row.pid,
     pidStartTime: row.pid_start_time,
     sessionId: row.session_id,
+    continuedFrom: row.continued_from ?? null,
     exitCode: row.exit_code,
     signal: row.signal,
     resultSubtype: row.result_subtype,

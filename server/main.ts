@@ -7,6 +7,7 @@ import { createSqliteStore, type RecoveryReport } from '../db/store.js';
 import { findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';
 import { CLAUDE_INSTALL_HINT } from '../machines/claude/claude-process.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
+import { loadModelOverrides, modelFor } from '../machines/project/models.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
 import { createRunnerService } from './runner-service.js';
 import { startServer } from './start.js';
@@ -26,6 +27,8 @@ export interface ServeOptions {
   resultGraceMs?: number;
   /** every runner event, for a terminal log */
   onEvent?: RunnerListener;
+  /** false: an interrupted step starts afresh instead of continuing its CLI session (--no-continue) */
+  continueSessions?: boolean;
 }
 
 export interface Serving {
@@ -53,6 +56,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
     throw new Error(`Claude CLI not found: \`${claudeBin}\`. To ${CLAUDE_INSTALL_HINT}, or pass its path with --claude.`);
   }
   const dbFile = path.resolve(options.dbFile ?? defaultDbFile(layout));
+  // validated before anything opens: a typo must not run a night on the wrong model
+  const models = loadModelOverrides(path.dirname(dbFile));
   const db = openDatabase(dbFile);
   const cleanup: (() => Promise<void> | void)[] = [() => db.close()];
   const unwind = async () => {
@@ -75,6 +80,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.resultGraceMs !== undefined ? { resultGraceMs: options.resultGraceMs } : {}),
+      ...(options.continueSessions !== undefined ? { continueSessions: options.continueSessions } : {}),
+      ...(models.size > 0 ? { modelFor: (spec) => modelFor(models, spec) } : {}),
     });
     if (options.onEvent) runner.subscribe(options.onEvent);
     cleanup.push(() => runner.close());

@@ -6,8 +6,10 @@ import { eventsAfter, lastEventId, latestBatch, legacyEvents, listBatches, listC
 import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
+import { transcriptLines } from '../machines/claude/transcript.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
-import { ServiceError, TASKS_PER_COMMAND, type ApiState, type SprintService, type StoredEvent } from './service.js';
+import { loadTranscript } from '../db/sessions-budget.js';
+import { ServiceError, TASKS_PER_COMMAND, type ApiState, type CommandTranscript, type SprintService, type StoredEvent } from './service.js';
 
 interface LiveCommand {
   id: string;
@@ -56,7 +58,8 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
       const message = (error as Error).message;
       if (/already active/.test(message)) throw new ServiceError(message, 409);
       if (/no stopped or interrupted batch|cannot resume/.test(message)) throw new ServiceError(message, 409);
-      if (/cycles must be/.test(message)) throw new ServiceError(message, 400);
+      if (/cycles must be|budget must be/.test(message)) throw new ServiceError(message, 400);
+      if (/^budget reached|no batch to set a budget/.test(message)) throw new ServiceError(message, 409);
       throw error;
     }
   };
@@ -93,9 +96,33 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
           : [],
         usageLimit: runner.usageLimitUntil() !== null ? { until: runner.usageLimitUntil()! } : null,
         lastEventId: await lastEventId(db),
+        budget: runner.budget(),
+        pauseReason: runner.pauseReason(),
+        continueSessions: runner.continueSessions(),
       };
     },
-    start: (cycles) => control(() => runner.start({ cycles })),
+    start: (cycles, options = {}) => control(() => runner.start({ cycles, ...options })),
+    setBudget: (budgetUsd) => control(() => runner.setBudget(budgetUsd)),
+    setContinueSessions: (on) => control(() => runner.setContinueSessions(on)),
+    async transcript(commandId): Promise<CommandTranscript | null> {
+      const stored = loadTranscript(db, commandId);
+      if (!stored) return null;
+      const row = await db.kysely.selectFrom('commands').select(['command', 'attempt', 'session_id', 'continued_from']).where('id', '=', commandId).executeTakeFirst();
+      if (!row) return null;
+      const { head, tail } = await transcriptLines(stored);
+      return {
+        commandId,
+        command: row.command,
+        attempt: row.attempt,
+        sessionId: row.session_id,
+        continuedFrom: row.continued_from,
+        lines: stored.lines,
+        bytes: stored.bytes,
+        cut: stored.cutLines > 0 ? { lines: stored.cutLines, bytes: stored.cutBytes } : null,
+        head,
+        tail,
+      };
+    },
     resume: () => control(() => runner.resume()),
     pause: () => control(() => runner.pause()),
     stop: () => control(() => runner.stop()),

@@ -41,6 +41,27 @@ export interface ApiState {
   usageLimit: { until: number } | null;
   /** the id of the newest stored event: a client can subscribe from here */
   lastEventId: number;
+  /** the batch's spending cap and spend in USD (issue 14); absent from services that have none */
+  budget?: { budgetUsd: number | null; spentUsd: number } | null;
+  /** why the runner paused the batch by itself (`budget reached`) */
+  pauseReason?: string | null;
+  /** the operator's switch: interrupted steps continue their CLI session */
+  continueSessions?: boolean;
+}
+
+/** A command's kept stream-json (issue 13): the first and last lines, with what the size cap cut between them. */
+export interface CommandTranscript {
+  commandId: number;
+  command: string;
+  attempt: number;
+  sessionId: string | null;
+  continuedFrom: string | null;
+  /** lines and bytes the command printed in all, and those cut between head and tail */
+  lines: number;
+  bytes: number;
+  cut: { lines: number; bytes: number } | null;
+  head: string[];
+  tail: string[];
 }
 
 /** A 4xx the API maps to a status code, with a message for the JSON body. */
@@ -57,7 +78,13 @@ export class ServiceError extends Error {
 export interface SprintService {
   state(): Promise<ApiState>;
   /** throws ServiceError(409) while a batch is active, ServiceError(400) for a bad count */
-  start(cycles: number | 'all'): Promise<void>;
+  start(cycles: number | 'all', options?: { budgetUsd?: number | null }): Promise<void>;
+  /** sets or raises the batch's cap (null: none); a batch paused at its cap can then resume (issue 14) */
+  setBudget(budgetUsd: number | null): Promise<void>;
+  /** the operator's switch for continuing interrupted sessions */
+  setContinueSessions(on: boolean): Promise<void>;
+  /** null when the command is unknown or kept no transcript */
+  transcript(commandId: number): Promise<CommandTranscript | null>;
   /** resumes a paused, stopped or interrupted batch; 409 when there is none */
   resume(): Promise<void>;
   pause(): Promise<void>;
