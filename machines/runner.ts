@@ -17,7 +17,8 @@ import type { BatchInput, BatchOutput, MaxCycles } from './batch.machine.js';
 import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './persistence.js';
 import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy } from './project/layout.js';
 import { SessionLedger } from './sessions.js';
-import type { ControlMode, WorkflowEmitted } from './types.js';
+import { errorMessage, type ControlMode, type WorkflowEmitted } from './types.js';
+import type { TranscriptRecord } from './claude/transcript.js';
 import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
 
 export interface SprintRunnerOptions {
@@ -157,6 +158,17 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const listeners = new Set<RunnerListener>();
   const store = options.store ?? memoryStore();
   const ledger = new SessionLedger();
+  /** transcripts still being compressed: close() waits for them, so none is written to a closed database */
+  const savingTranscripts = new Set<Promise<void>>();
+  const keepTranscript = (key: { runId: string; attempt: number }, record: Promise<TranscriptRecord>) => {
+    const saving = record
+      .then((done) => store.saveTranscript?.(key, done))
+      .catch((error: unknown) => {
+        pending.push({ type: 'warning', ts: Date.now(), payload: { message: `could not keep the transcript of ${key.runId} attempt ${key.attempt}: ${errorMessage(error)}` } });
+      })
+      .finally(() => savingTranscripts.delete(saving));
+    savingTranscripts.add(saving);
+  };
   ledger.seed(store.lastAttempts?.() ?? []);
   let continueSessions = options.continueSessions ?? true;
   let budgetUsd: number | null = null;
@@ -173,7 +185,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     sessions: { continuable: (spec) => ledger.continuable(spec), enabled: () => continueSessions },
     remainingBudget: () => (budgetUsd === null ? null : Math.max(0, budgetUsd - spentUsd)),
     ...(options.modelFor ? { modelFor: options.modelFor } : {}),
-    ...(store.saveTranscript ? { transcripts: { save: (key, record) => store.saveTranscript!(key, record) } } : {}),
+    ...(store.saveTranscript ? { transcripts: { save: (key, record) => keepTranscript(key, record) } } : {}),
   };
   const layout = loadProjectLayout(options.projectRoot);
   // Keep an unobserved rejection from crashing the process; start() reports it.
@@ -431,6 +443,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       if (actor && !finished) await stop();
       actor?.stop();
       await registry.stopAll();
+      while (savingTranscripts.size > 0) await Promise.all([...savingTranscripts]);
       listeners.clear();
     },
     livePids: () => registry.pids(),

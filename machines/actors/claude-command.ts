@@ -225,12 +225,7 @@ export function createClaudeCommandActor(
     /** A result the CLI ended at --max-budget-usd is the budget's doing, not the story's failure. */
     const onExit = (outcome: CommandOutcome) => {
       const forBudget = outcome.result?.subtype === 'error_max_budget_usd';
-      if (settings.transcripts && transcript.lineCount > 0) {
-        void transcript.finish().then(
-          (record) => settings.transcripts!.save({ runId: input.runId, attempt: input.attempt }, record),
-          () => undefined,
-        );
-      }
+      if (settings.transcripts && transcript.lineCount > 0) settings.transcripts.save({ runId: input.runId, attempt: input.attempt }, transcript.finish());
       onMessage({ type: 'exit', outcome: forBudget ? { ...outcome, failure: 'budget', message: `budget reached: ${outcome.message}` } : outcome });
     };
 

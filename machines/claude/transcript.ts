@@ -18,9 +18,9 @@ export interface TranscriptRecord {
   cutBytes: number;
 }
 
-/** Where finished transcripts go (the store), by the command's run id and attempt. */
+/** Where finished transcripts go (the store), by the command's run id and attempt; the record is still being compressed. */
 export interface TranscriptSink {
-  save(key: { runId: string; attempt: number }, record: TranscriptRecord): void;
+  save(key: { runId: string; attempt: number }, record: Promise<TranscriptRecord>): void;
 }
 
 /**
