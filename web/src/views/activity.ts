@@ -4,6 +4,7 @@ import type { Store } from '../store.js';
 import type { CommandView, TaskView } from '../types.js';
 import type { View } from '../view.js';
 import { statusOf, storyName } from './stories.js';
+import { openTranscript } from './transcript.js';
 
 /** how many stories the tab shows, newest activity first */
 const MAX_STORIES = 30;
@@ -103,6 +104,11 @@ function mount(container: HTMLElement, store: Store): void {
         h('span', { class: 'badge' }),
         h('span', { class: 'mono activity-duration' }),
         h('span', { class: 'muted activity-command-meta' }),
+        // issue 13: what the agent said and did (the hook stays one button: the view lives in transcript.ts)
+        h('button', { type: 'button', class: 'link activity-transcript', 'data-testid': 'open-transcript', onclick: (event: Event) => {
+          const li = (event.currentTarget as HTMLElement).closest<HTMLElement>('.activity-command')!;
+          void openTranscript({ runId: li.dataset['runId']!, attempt: Number(li.dataset['attempt']), story: li.dataset['story'] || null });
+        } }, 'transcript'),
       ),
       h('div', { class: 'activity-message' }),
       h('ol', { class: 'activity-tasks' }),
@@ -117,6 +123,9 @@ function mount(container: HTMLElement, store: Store): void {
     setText(badge!, c.status);
     setAttr(badge!, 'data-status', c.status);
     setAttr(li, 'data-status', c.status);
+    setAttr(li, 'data-run-id', c.runId);
+    setAttr(li, 'data-attempt', String(c.attempt));
+    setAttr(li, 'data-story', story || null);
     setDuration(duration!, c.startedAt, c.endedAt, isRunning(c));
     const tokens = c.inputTokens !== null || c.outputTokens !== null ? `${c.inputTokens ?? 0} in / ${c.outputTokens ?? 0} out` : '';
     // only the newest task rows are kept (TASKS_PER_COMMAND); say so when there were more
