@@ -24,7 +24,8 @@ export interface TranscriptJson {
 /** `code`, **bold**, *em* / _em_: everything else stays text, so no markup in an agent's text can reach the DOM. */
 function inline(text: string): Node[] {
   const out: Node[] = [];
-  const pattern = /(`[^`\n]+`|\*\*[^*\n]+\*\*|\*[^*\n]+\*|_[^_\n]+_)/g;
+  // `_em_` only between non-word characters: snake_case and __dunder__ stay text
+  const pattern = /(`[^`\n]+`|\*\*[^*\n]+\*\*|\*[^*\s][^*\n]*\*|(?<![\w])_[^_\s][^_\n]*_(?![\w]))/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     if (match.index > last) out.push(document.createTextNode(text.slice(last, match.index)));
