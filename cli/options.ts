@@ -119,6 +119,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     apply: (_v, into) => void (into.demo.keep = true),
   },
   {
+    name: 'no-continue',
+    commands: ALL,
+    help: 'an interrupted step starts afresh instead of continuing its CLI session',
+    apply: (_v, into) => void (into.serve.continueSessions = false),
+  },
+  {
     name: 'no-auth',
     commands: ALL,
     help: 'turn the dashboard token off (only behind your own authenticating proxy)',

@@ -231,7 +231,43 @@ const realProjects: Migration = {
   },
 };
 
+/** Issue 14: the session each attempt continued, and a batch's spending cap. */
+const sessionsBudget: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    // the CLI session this attempt forked to continue (null: a fresh start)
+    await db.schema.alterTable('commands').addColumn('continued_from', 'text').execute();
+    // USD; null = no cap
+    await db.schema.alterTable('batches').addColumn('budget_usd', 'real').execute();
+  },
+  async down(db: Kysely<any>): Promise<void> {
+    await db.schema.alterTable('commands').dropColumn('continued_from').execute();
+    await db.schema.alterTable('batches').dropColumn('budget_usd').execute();
+  },
+};
+
+/** Issue 13: each command's stream-json, compressed, with its start and end kept under a cap. */
+const transcripts: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('transcripts')
+      .addColumn('command_id', 'integer', (col) => col.primaryKey().references('commands.id'))
+      .addColumn('head', 'blob', (col) => col.notNull())
+      .addColumn('tail', 'blob', (col) => col.notNull())
+      .addColumn('lines', 'integer', (col) => col.notNull())
+      .addColumn('bytes', 'integer', (col) => col.notNull())
+      .addColumn('cut_lines', 'integer', (col) => col.notNull())
+      .addColumn('cut_bytes', 'integer', (col) => col.notNull())
+      .addColumn('saved_at', 'text', (col) => col.notNull())
+      .execute();
+  },
+  async down(db: Kysely<any>): Promise<void> {
+    await db.schema.dropTable('transcripts').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0003_real_projects': realProjects,
+  '0006_sessions_budget': sessionsBudget,
+  '0007_transcripts': transcripts,
 };

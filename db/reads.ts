@@ -135,6 +135,7 @@ function toCommand(row: CommandRow): CommandSummary {
     pid: row.pid,
     pidStartTime: row.pid_start_time,
     sessionId: row.session_id,
+    continuedFrom: row.continued_from ?? null,
     exitCode: row.exit_code,
     signal: row.signal,
     resultSubtype: row.result_subtype,

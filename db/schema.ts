@@ -20,6 +20,8 @@ export interface BatchesTable {
   status: BatchStatus;
   message: string | null;
   project_root: string;
+  /** the most this batch may spend, in USD; null = no cap (0006) */
+  budget_usd: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface StoriesTable {
@@ -53,6 +55,8 @@ export interface CommandsTable {
   /** /proc start time in clock ticks: a PID is ours only while it matches */
   pid_start_time: number | null;
   session_id: string | null;
+  /** the CLI session this attempt forked to continue an interrupted one; null = a fresh start (0006) */
+  continued_from: ColumnType<string | null, string | null | undefined, string | null>;
   exit_code: number | null;
   signal: string | null;
   result_subtype: string | null;
@@ -191,6 +195,20 @@ export interface OwnerTable {
   acquired_at: IsoTime;
 }
 
+/** A command's stream-json: zlib-deflated first and last lines, with what the cap cut between them (0007). */
+export interface TranscriptsTable {
+  command_id: number;
+  head: Buffer;
+  tail: Buffer;
+  /** lines and bytes the command printed in all */
+  lines: number;
+  bytes: number;
+  /** lines and bytes dropped between head and tail */
+  cut_lines: number;
+  cut_bytes: number;
+  saved_at: IsoTime;
+}
+
 export interface Database {
   batches: BatchesTable;
   stories: StoriesTable;
@@ -205,6 +223,7 @@ export interface Database {
   legacy_imports: LegacyImportsTable;
   legacy_records: LegacyRecordsTable;
   owner: OwnerTable;
+  transcripts: TranscriptsTable;
 }
 
 export type BatchRow = Selectable<BatchesTable>;

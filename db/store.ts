@@ -4,6 +4,7 @@ import { MACHINE_VERSION, type ResumableBatch, type RunStore, type StoredRunnerE
 import type { CommandProgress, WorkflowEmitted } from '../machines/types.js';
 import type { TaskEvent } from '../machines/claude/types.js';
 import type { SprintDb } from './database.js';
+import { batchBudget, batchSpend, lastAttempts, saveTranscript, setBatchBudget } from './sessions-budget.js';
 import type { BatchStatus } from './schema.js';
 import { storageFault } from './storage-faults.js';
 import {
@@ -212,7 +213,11 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         recordProcess(db, { commandId, pid: progress.pid, startTime: progress.startTime, role: 'root' });
         return;
       case 'init':
-        updateCommand(db, commandId, { session_id: progress.sessionId });
+        // the model that really ran (the CLI's full name), shown per attempt
+        updateCommand(db, commandId, { session_id: progress.sessionId, model: progress.model });
+        return;
+      case 'session':
+        updateCommand(db, commandId, { session_id: progress.sessionId, continued_from: progress.continuedFrom, model: progress.model });
         return;
       case 'task': {
         const { task } = progress;
@@ -255,11 +260,17 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
     // a failed write (disk full, read-only, vanished) reaches the runner as a StorageFault naming the file and cause
     beginBatch(info) {
       try {
-        return insertBatch(db, { startedAt: iso(info.startedAt), maxCycles: info.maxCycles, status: 'running', projectRoot: info.projectRoot });
+        const id = insertBatch(db, { startedAt: iso(info.startedAt), maxCycles: info.maxCycles, status: 'running', projectRoot: info.projectRoot });
+        if (info.budgetUsd !== undefined && info.budgetUsd !== null) setBatchBudget(db, id, info.budgetUsd);
+        return id;
       } catch (error) {
         throw storageFault(db.file, error);
       }
     },
+    lastAttempts: () => lastAttempts(db),
+    spent: (batchId) => batchSpend(db, batchId),
+    setBudget: (batchId, budgetUsd) => setBatchBudget(db, batchId, budgetUsd),
+    saveTranscript: (key, record) => void saveTranscript(db, key, record),
     commit(batchId, events, snapshot) {
       try {
         return commitTransaction(batchId, events, snapshot);
@@ -278,6 +289,7 @@ export function createSqliteStore(db: SprintDb): SqliteRunStore {
         maxCycles: batch.max_cycles === 'all' ? 'all' : Number(batch.max_cycles),
         machineVersion: saved.machineVersion,
         snapshot: JSON.parse(saved.snapshot) as unknown,
+        budgetUsd: batchBudget(db, batch.id),
       };
     },
     leftoverProcesses() {

@@ -15,7 +15,10 @@ export interface ClaudeCommandInput {
   attempt: number;
 }
 
-export type ProgressMessage = Exclude<ClaudeProcessMessage, { type: 'exit' }>;
+/** The session the actor chose before the spawn (`--session-id`), and the one it forked to continue (issue 14). */
+export type SessionMessage = { type: 'session'; sessionId: string; continuedFrom: string | null; model: string | null; note: string | null };
+
+export type ProgressMessage = Exclude<ClaudeProcessMessage, { type: 'exit' }> | SessionMessage;
 
 /** What the claude actor sends back: every message, then exactly one exit. It accepts `KILL`. */
 export type ClaudeActorEvent =
@@ -67,6 +70,8 @@ function toProgress(message: ProgressMessage): CommandProgress | null {
       return { kind: 'spawned', pid: message.pid, startTime: message.startTime };
     case 'init':
       return { kind: 'init', sessionId: message.sessionId, model: message.model };
+    case 'session':
+      return { kind: 'session', sessionId: message.sessionId, continuedFrom: message.continuedFrom, model: message.model, note: message.note };
     case 'task':
       return { kind: 'task', task: message.task, known: message.known };
     case 'rate-limit':
@@ -101,6 +106,7 @@ export const commandRunMachine = setup({
     reportsProgress: ({ event }) => event.type === 'CLAUDE.PROGRESS' && event.messages.some((message) => toProgress(message) !== null),
     outcomeOk: ({ event }) => event.type === 'CLAUDE.EXIT' && event.outcome.ok,
     outcomeInterrupted: ({ event }) => event.type === 'CLAUDE.EXIT' && event.outcome.failure === 'interrupted',
+    endedForBudget: ({ event }) => event.type === 'CLAUDE.EXIT' && event.outcome.failure === 'budget',
     hitUsageLimit: ({ context }) => context.limitedUntil !== null,
   },
   actions: {
@@ -111,6 +117,8 @@ export const commandRunMachine = setup({
     assignLimit: assign({ limitedUntil: (_, params: { until: number }) => params.until }),
     // hold until the batch says the limit has reset: it answers with CONTROL run
     holdForLimit: assign({ control: 'pause' as const }),
+    // hold until the operator raises the budget and resumes (the runner pauses the whole batch)
+    holdForBudget: assign({ control: 'pause' as const }),
     reportLimit: sendTo(
       ({ system }) => system.get('batch'),
       ({ context }): UsageLimitEvent => ({ type: 'USAGE_LIMIT', until: context.limitedUntil!, command: context.spec.command }),
@@ -204,6 +212,11 @@ export const commandRunMachine = setup({
             actions: { type: 'assignOutcome', params: ({ event }) => ({ outcome: event.outcome }) },
           },
           {
+            guard: 'endedForBudget',
+            target: 'budgetReached',
+            actions: { type: 'assignOutcome', params: ({ event }) => ({ outcome: event.outcome }) },
+          },
+          {
             guard: 'outcomeInterrupted',
             target: 'interrupted',
             actions: { type: 'assignOutcome', params: ({ event }) => ({ outcome: event.outcome }) },
@@ -239,6 +252,11 @@ export const commandRunMachine = setup({
     limited: {
       description: 'The account hit its usage limit: not a failure. The batch holds everything until the reset, then this runs again.',
       entry: [{ type: 'emitEnd', params: { status: 'interrupted' } }, 'holdForLimit', 'reportLimit'],
+      always: 'held',
+    },
+    budgetReached: {
+      description: 'The batch budget is used up (the CLI ended at its --max-budget-usd, or none was left to start). Not a failure: it continues when the operator raises the budget and resumes.',
+      entry: [{ type: 'emitEnd', params: { status: 'interrupted' } }, 'holdForBudget'],
       always: 'held',
     },
     succeeded: {

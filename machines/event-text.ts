@@ -41,6 +41,8 @@ export function eventText(stored: StoredEvent): EventText {
           return line(`    ${p.command} pid ${p.pid}`, true);
         case 'init':
           return line(`    ${p.command} session ${p.sessionId} (${p.model})`, true);
+        case 'session':
+          return line(`    ${p.command} ${p.continuedFrom ? `continuing session ${p.continuedFrom}` : (p.note ?? `session ${p.sessionId}`)}`, !p.continuedFrom && !p.note);
         case 'api-retry':
           return line(`    ${p.command} API retry ${p.attempt}${p.errorStatus ? ` (HTTP ${p.errorStatus})` : ''}`, true);
       }
@@ -68,7 +70,9 @@ export function eventText(stored: StoredEvent): EventText {
     case 'error':
       return line(`ERROR: ${event.payload.message}`);
     case 'state':
-      return line(`[${event.payload.status}]`);
+      return line(`[${event.payload.status}${event.payload.reason ? `: ${event.payload.reason}` : ''}]`);
+    case 'budget':
+      return line(`budget: $${event.payload.spentUsd.toFixed(2)} spent of ${event.payload.budgetUsd === null ? 'no cap' : `$${event.payload.budgetUsd.toFixed(2)}`}`, true);
     case 'machine':
       return line(`machines: ${event.payload.actors?.length ?? 0} active`, true);
     case 'usage-limit':

@@ -5,6 +5,8 @@ import { batchMachine, type MaxCycles } from './batch.machine.js';
 import { commandRunMachine } from './command.machine.js';
 import { cycleMachine } from './cycle.machine.js';
 import { reviewMachine } from './review.machine.js';
+import type { TranscriptRecord } from './claude/transcript.js';
+import type { AttemptRecord } from './sessions.js';
 import { storyMachine } from './story.machine.js';
 
 /** `root.definition` leaves out eventless (`always`) transitions; the inspector and the version hash need them. */
@@ -49,6 +51,8 @@ export interface ResumableBatch {
   maxCycles: MaxCycles;
   machineVersion: string;
   snapshot: unknown;
+  /** the batch's spending cap in USD, or null (issue 14) */
+  budgetUsd?: number | null;
 }
 
 /**
@@ -57,10 +61,17 @@ export interface ResumableBatch {
  * transaction, so a crash at any instant leaves both or neither.
  */
 export interface RunStore {
-  beginBatch(info: { maxCycles: MaxCycles; projectRoot: string; startedAt: number }): number;
+  beginBatch(info: { maxCycles: MaxCycles; projectRoot: string; startedAt: number; budgetUsd?: number | null }): number;
   commit(batchId: number, events: { type: string; ts: number; payload: unknown }[], snapshot: unknown | null): StoredRunnerEvent[];
   /** the newest batch that can be resumed (stopped, interrupted, or paused when the runner died) */
   resumable(): ResumableBatch | null;
+  /** each step's newest attempt, so an interrupted one can be continued after a restart (issue 14) */
+  lastAttempts?(): AttemptRecord[];
+  /** USD the batch's commands have cost so far */
+  spent?(batchId: number): number;
+  setBudget?(batchId: number, budgetUsd: number | null): void;
+  /** a finished attempt's stream-json (issue 13) */
+  saveTranscript?(key: { runId: string; attempt: number }, record: TranscriptRecord): void;
 }
 
 type PersistedNode = {

@@ -18,11 +18,13 @@ import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './pers
 import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy } from './project/layout.js';
 import type { FailureReason } from './claude/types.js';
 import { RunnerError } from './runner-errors.js';
-import type { ControlMode, WorkflowEmitted } from './types.js';
 import type { ActiveState, BatchStatus, WireEvent } from './wire.js';
 
 // the statuses and events reach the dashboard too: declared once in the Node-free wire module
 export type { ActiveState, BatchStatus } from './wire.js';
+import { SessionLedger } from './sessions.js';
+import { errorMessage, type ControlMode, type WorkflowEmitted } from './types.js';
+import type { TranscriptRecord } from './claude/transcript.js';
 import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
 
 export interface SprintRunnerOptions {
@@ -47,9 +49,16 @@ export interface SprintRunnerOptions {
   sprintStatusCopy?: string;
   /** a store write failed: the runner has halted (every child tree ended) and will write nothing more */
   onStoreFailure?: (error: unknown) => void;
+  /** continue an interrupted step's CLI session instead of starting it over (default true; issue 14) */
+  continueSessions?: boolean;
+  /** the project's model per command, over the spec's routing (models.ts) */
+  modelFor?: ClaudeSettings['modelFor'];
 }
 
-/** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state` and `machine`. */
+/** Why a batch is paused by the runner itself rather than by the operator. */
+export const BUDGET_REACHED = 'budget reached';
+
+/** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state`, `budget` and `machine`. */
 export type RunnerEvent = WireEvent;
 
 export type RunnerListener = (event: RunnerEvent) => void;
@@ -61,7 +70,16 @@ export interface SprintRunner {
    * interrupted batch could be resumed (`resumable-batch`; `discard: true` records it `abandoned` and starts
    * anyway), for a bad count (`bad-cycles`), or when the project cannot be found. Everything later is an event.
    */
-  start(options?: { cycles?: MaxCycles; discard?: boolean }): Promise<void>;
+  start(options?: { cycles?: MaxCycles; discard?: boolean; budgetUsd?: number | null }): Promise<void>;
+  /** the batch's cap and what it spent so far, in USD */
+  budget(): { budgetUsd: number | null; spentUsd: number };
+  /** Sets or raises (or with null removes) the cap of the current batch; a batch paused at its cap can then resume. */
+  setBudget(budgetUsd: number | null): void;
+  /** why the runner paused the batch by itself (`budget reached`), or null */
+  pauseReason(): string | null;
+  /** whether an interrupted step continues its CLI session (the operator's switch) */
+  continueSessions(): boolean;
+  setContinueSessions(on: boolean): void;
   pause(): void;
   /** Resumes a paused or stopped batch, or restores a stopped or interrupted one from the store. */
   resume(): Promise<void>;
@@ -101,6 +119,12 @@ export const WATCHDOG_DEFAULTS = {
   /** the CLI sometimes does not exit after its result line */
   resultGraceMs: 30_000,
 } as const;
+
+export function validateBudget(budget: unknown): number | null {
+  if (budget === undefined || budget === null) return null;
+  if (typeof budget === 'number' && Number.isFinite(budget) && budget > 0) return budget;
+  throw new Error(`budget must be a positive number of USD, or null for no cap (got ${JSON.stringify(budget)})`);
+}
 
 export function validateCycles(cycles: unknown): MaxCycles {
   if (cycles === undefined) return DEFAULT_CYCLES;
@@ -142,6 +166,23 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const registry = new ProcessRegistry();
   const listeners = new Set<RunnerListener>();
   const store = options.store ?? memoryStore();
+  const ledger = new SessionLedger();
+  /** transcripts still being compressed: close() waits for them, so none is written to a closed database */
+  const savingTranscripts = new Set<Promise<void>>();
+  const keepTranscript = (key: { runId: string; attempt: number }, record: Promise<TranscriptRecord>) => {
+    const saving = record
+      .then((done) => store.saveTranscript?.(key, done))
+      .catch((error: unknown) => {
+        pending.push({ type: 'warning', ts: Date.now(), payload: { message: `could not keep the transcript of ${key.runId} attempt ${key.attempt}: ${errorMessage(error)}` } });
+      })
+      .finally(() => savingTranscripts.delete(saving));
+    savingTranscripts.add(saving);
+  };
+  ledger.seed(store.lastAttempts?.() ?? []);
+  let continueSessions = options.continueSessions ?? true;
+  let budgetUsd: number | null = null;
+  let spentUsd = 0;
+  let pauseReason: string | null = null;
   const settings: ClaudeSettings = {
     bin: options.claudeBin ?? 'claude',
     permissionMode: options.permissionMode ?? 'bypassPermissions',
@@ -150,6 +191,10 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     idleTimeoutMs: options.idleTimeoutMs ?? WATCHDOG_DEFAULTS.idleTimeoutMs,
     totalTimeoutMs: options.totalTimeoutMs ?? WATCHDOG_DEFAULTS.totalTimeoutMs,
     ...(options.usageLimitMarginMs !== undefined ? { usageLimitMarginMs: options.usageLimitMarginMs } : {}),
+    sessions: { continuable: (spec) => ledger.continuable(spec), enabled: () => continueSessions },
+    remainingBudget: () => (budgetUsd === null ? null : Math.max(0, budgetUsd - spentUsd)),
+    ...(options.modelFor ? { modelFor: options.modelFor } : {}),
+    ...(store.saveTranscript ? { transcripts: { save: (key, record) => keepTranscript(key, record) } } : {}),
   };
   const layout = loadProjectLayout(options.projectRoot);
   // Keep an unobserved rejection from crashing the process; start() reports it.
@@ -200,6 +245,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     const live = withSnapshot && actor && actor.getSnapshot().status !== 'stopped';
     const snapshot = live ? actor!.getPersistedSnapshot() : null;
     const limitBefore = limitUntil;
+    let spentBefore = spentUsd;
     let written: ReturnType<RunStore['commit']>;
     try {
       written = store.commit(batchId, events, snapshot);
@@ -210,9 +256,29 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     for (const stored of written) {
       if (stored.type === 'usage-limit') limitUntil = (stored.payload as { until: number }).until;
       if (stored.type === 'usage-limit-end') limitUntil = null;
+      if (stored.type.startsWith('command:')) ledger.note(stored.type, stored.payload);
+      if (stored.type === 'command:end') spentUsd += (stored.payload as { outcome: { result: { costUsd: number } | null } }).outcome.result?.costUsd ?? 0;
       publish(stored as RunnerEvent);
     }
     if (limitUntil !== limitBefore) refreshStatus();
+    if (spentUsd !== spentBefore) {
+      spentBefore = spentUsd;
+      if (budgetUsd !== null) publishBudget();
+      checkBudget();
+    }
+  };
+
+  /** At the cap no new command starts: the batch pauses (commands already running finish within their own cap). */
+  const checkBudget = () => {
+    if (budgetUsd === null || spentUsd < budgetUsd || pauseReason !== null || !actor || finished || control !== 'run') return;
+    pauseReason = BUDGET_REACHED;
+    pending.push({ type: 'warning', ts: Date.now(), payload: { message: `budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget and resume to go on` } });
+    send('pause');
+  };
+
+  const publishBudget = () => {
+    pending.push({ type: 'budget', ts: Date.now(), payload: { budgetUsd, spentUsd } });
+    commit(false);
   };
 
   const computeStatus = (): BatchStatus => {
@@ -228,7 +294,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     const status = computeStatus();
     if (status === lastStatus) return;
     lastStatus = status;
-    pending.push({ type: 'state', ts: Date.now(), payload: { status } });
+    pending.push({ type: 'state', ts: Date.now(), payload: status === 'paused' && pauseReason ? { status, reason: pauseReason } : { status } });
     commit(false);
   };
 
@@ -375,6 +441,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       if (actor && !finished && computeStatus() !== 'stopped') throw new RunnerError('already-active', 'a batch is already active', batchId);
       if (halted !== null) throw new RunnerError('halted', 'the runner was halted: its store cannot be written');
       const maxCycles = validateCycles(startOptions.cycles);
+      const budget = validateBudget(startOptions.budgetUsd);
       const projectLayout = await layout;
       const resumable = store.resumable();
       if (resumable && !startOptions.discard) {
@@ -387,18 +454,26 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       }
       if (resumable) abandon(resumable.batchId);
       control = 'run';
+      budgetUsd = budget;
+      spentUsd = 0;
+      pauseReason = null;
       try {
-        batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+        batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now(), budgetUsd: budget });
       } catch (error) {
         void halt(error).then(() => options.onStoreFailure?.(error));
         throw error;
       }
+      if (budget !== null) publishBudget();
       launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
     pause: () => send('pause'),
     async resume() {
+      if (actor && !finished && budgetUsd !== null && spentUsd >= budgetUsd) {
+        throw new Error(`budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
+      }
       if (actor && !finished) {
+        pauseReason = null;
         send('run');
         return;
       }
@@ -414,11 +489,37 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       }
       const projectLayout = await layout;
       batchId = resumable.batchId;
+      budgetUsd = resumable.budgetUsd ?? null;
+      spentUsd = store.spent?.(batchId) ?? 0;
+      if (budgetUsd !== null && spentUsd >= budgetUsd) {
+        throw new Error(`budget reached: batch ${batchId} spent $${spentUsd.toFixed(2)} of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
+      }
+      pauseReason = null;
       control = 'stop';
       launch(provideWorkflow(buildActors(projectLayout)), { snapshot: prepareSnapshotForResume(resumable.snapshot) as Snapshot<unknown> });
       send('run');
     },
     stop,
+    budget: () => ({ budgetUsd, spentUsd }),
+    setBudget(next) {
+      const value = validateBudget(next);
+      // after a restart the stopped batch is not loaded yet: its row takes the new cap, read again on resume
+      const target = actor && !finished ? batchId : (store.resumable()?.batchId ?? batchId);
+      if (target === null) throw new Error('there is no batch to set a budget for');
+      store.setBudget?.(target, value);
+      if (target !== batchId) return;
+      budgetUsd = value;
+      publishBudget();
+      if (pauseReason === BUDGET_REACHED && (value === null || spentUsd < value)) pauseReason = null;
+      checkBudget();
+    },
+    pauseReason: () => (computeStatus() === 'paused' ? pauseReason : null),
+    continueSessions: () => continueSessions,
+    setContinueSessions(on) {
+      continueSessions = on;
+      pending.push({ type: 'warning', ts: Date.now(), payload: { message: on ? 'interrupted steps continue their CLI session' : 'interrupted steps start afresh (continuing sessions is off)' } });
+      commit(false);
+    },
     status: computeStatus,
     usageLimitUntil: () => limitUntil,
     batchId: () => batchId,
@@ -435,6 +536,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       if (actor && !finished) await stop();
       actor?.stop();
       await registry.stopAll();
+      while (savingTranscripts.size > 0) await Promise.all([...savingTranscripts]);
       listeners.clear();
     },
     livePids: () => registry.pids(),

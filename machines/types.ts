@@ -12,8 +12,8 @@ export interface CommandSpec {
   command: string;
   kind: CommandKind;
   stories: StoryRef[];
-  /** `haiku` where the spec says so; null = the CLI's default model */
-  model: 'haiku' | null;
+  /** `haiku` where the spec says so, or the project's override (models.ts); null = the CLI's default model */
+  model: string | null;
   background: boolean;
   /** N of `code-review-N` / `story-review-N`, else null */
   reviewAttempt: number | null;

@@ -94,7 +94,9 @@ export type FailureReason =
   | 'interrupted'
   | 'watchdog-idle'
   | 'watchdog-total'
-  | 'watchdog-exit';
+  | 'watchdog-exit'
+  /** the CLI ended the run at its `--max-budget-usd` (result subtype error_max_budget_usd), or the batch budget was used up before the spawn */
+  | 'budget';
 
 export interface CommandOutcome {
   ok: boolean;
@@ -186,7 +188,9 @@ export type CommandProgress =
   | { kind: 'task'; task: TaskEvent; known: boolean }
   | { kind: 'rate-limit'; info: RateLimitInfo }
   | { kind: 'api-retry'; attempt: number; errorStatus: number | null }
-  | { kind: 'warning'; message: string };
+  | { kind: 'warning'; message: string }
+  /** the session chosen before the spawn (`--session-id`), and the one it forked to continue, if any (issue 14) */
+  | { kind: 'session'; sessionId: string; continuedFrom: string | null; model: string | null; note: string | null };
 
 export type WorkflowEventType = WorkflowEmitted['type'];
 
@@ -208,7 +212,11 @@ export interface ActiveState {
 }
 
 /** The runner's own events beside the workflow's. */
-export type RunnerOwnEvent = { type: 'state'; payload: { status: BatchStatus } } | { type: 'machine'; payload: { actors: ActiveState[] } };
+export type RunnerOwnEvent =
+  | { type: 'state'; payload: { status: BatchStatus; reason?: string } }
+  /** the batch's cap and spend, whenever either changes while there is a cap (issue 14) */
+  | { type: 'budget'; payload: { budgetUsd: number | null; spentUsd: number } }
+  | { type: 'machine'; payload: { actors: ActiveState[] } };
 
 /** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state` and `machine`. */
 export type WireEvent = (WorkflowEmitted | RunnerOwnEvent) & { id: number; ts: number; payloadJson?: string };
@@ -259,6 +267,12 @@ export interface ApiState {
   usageLimit: { until: number } | null;
   /** the id of the newest stored event: a client can subscribe from here */
   lastEventId: number;
+  /** the batch's spending cap and spend in USD (issue 14); absent from services that have none */
+  budget?: { budgetUsd: number | null; spentUsd: number } | null;
+  /** why the runner paused the batch by itself (`budget reached`) */
+  pauseReason?: string | null;
+  /** the operator's switch: interrupted steps continue their CLI session */
+  continueSessions?: boolean;
 }
 
 // ----------------------------------------------------------------------------------------------- rows
@@ -313,6 +327,8 @@ export interface CommandSummary {
   interrupted: boolean;
   startedAt: string;
   endedAt: string | null;
+  /** the session this attempt forked to continue an interrupted one (issue 14) */
+  continuedFrom: string | null;
 }
 
 export interface TaskSummary {
@@ -381,4 +397,19 @@ export interface LegacyEvent {
   source: string;
   /** the command run the line belongs to (`legacy:<id of its first line>`): see db/legacy-reads.ts groupLegacyRuns */
   run: string;
+}
+
+/** A command's kept stream-json (issue 13): the first and last lines, with what the size cap cut between them. */
+export interface CommandTranscript {
+  commandId: number;
+  command: string;
+  attempt: number;
+  sessionId: string | null;
+  continuedFrom: string | null;
+  /** lines and bytes the command printed in all, and those cut between head and tail */
+  lines: number;
+  bytes: number;
+  cut: { lines: number; bytes: number } | null;
+  head: string[];
+  tail: string[];
 }

@@ -8,6 +8,7 @@ import type { StreamOptions } from './event-stream.js';
 import { batchRoutes } from './routes/batch.js';
 import { sprintStatusRoutes, storyDescriptionsRoutes, machinesRoutes, taxonomyRoutes } from './routes/project.js';
 import { batchesRoutes, commandsRoutes, eventsRoutes, legacyEventsRoutes, legacyRecordsRoutes, storiesRoutes, verdictsRoutes } from './routes/records.js';
+import { budgetRoutes, settingsRoutes, transcriptRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
 import { hostCheck, jsonBodyOnly, noFraming, originCheck } from './security.js';
 import type { SprintService } from './service.js';
@@ -68,6 +69,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/batches', batchesRoutes(service));
   app.route('/api/stories', storiesRoutes(service));
   app.route('/api/commands', commandsRoutes(service));
+  app.route('/api/commands', transcriptRoutes(service));
+  app.route('/api/budget', budgetRoutes(service));
+  app.route('/api/settings', settingsRoutes(service));
   app.route('/api/events', eventsRoutes(service));
   app.route('/api/verdicts', verdictsRoutes(service));
   app.route('/api/legacy-events', legacyEventsRoutes(service));

@@ -1,4 +1,5 @@
 // `sprint-runner serve`: wires the project, the database, the durable runner and the HTTP/WebSocket server.
+import path from 'node:path';
 import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintDb } from '../db/database.js';
 import { createSqliteStore, type RecoveryReport } from '../db/store.js';
 import { rescueDatabase, storageFault, watchDatabaseFile } from '../db/storage-faults.js';
@@ -6,6 +7,7 @@ import { claudeNotFoundMessage, findExecutable, type PermissionMode } from '../m
 import { endRecordedProcesses } from '../machines/claude/process-tree.js';
 import { loadProjectLayout, type ProjectLayout } from '../machines/project/layout.js';
 import { acquireProjectLock } from '../machines/project/lock.js';
+import { loadModelOverrides, modelFor } from '../machines/project/models.js';
 import { createSprintRunner, type RunnerListener, type SprintRunner } from '../machines/runner.js';
 import { chooseDatabaseFile, importHistory } from './history.js';
 import { loadOrCreateToken, tokenFileFor } from './auth.js';
@@ -38,6 +40,8 @@ export interface ServeOptions {
    * tree ended) and serve should close and exit non-zero with this message (default: printed to stderr).
    */
   onFatal?: (message: string) => void;
+  /** false: an interrupted step starts afresh instead of continuing its CLI session (--no-continue) */
+  continueSessions?: boolean;
 }
 
 export interface Serving {
@@ -71,6 +75,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
   if (options.notifyUrl !== undefined) checkNotifyUrl(options.notifyUrl);
   const choice = chooseDatabaseFile(layout, options.dbFile);
   const dbFile = choice.file;
+  // validated before anything opens: a typo must not run a night on the wrong model
+  const models = loadModelOverrides(path.dirname(dbFile));
   // the port first: a port in use must fail before a new database file is created and migrated
   const listening = await listenServer({
     ...(options.host ? { host: options.host } : {}),
@@ -134,6 +140,8 @@ export async function serve(options: ServeOptions): Promise<Serving> {
       ...(options.permissionMode ? { permissionMode: options.permissionMode } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.resultGraceMs !== undefined ? { resultGraceMs: options.resultGraceMs } : {}),
+      ...(options.continueSessions !== undefined ? { continueSessions: options.continueSessions } : {}),
+      ...(models.size > 0 ? { modelFor: (spec) => modelFor(models, spec) } : {}),
     });
     if (options.onEvent) runner.subscribe(options.onEvent);
     cleanup.push(() => runner.close());

@@ -13,7 +13,9 @@ import { taskPhaseIndex } from '../machines/wire.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
 import { RunnerError } from '../machines/runner-errors.js';
 import { serviceErrorOf } from './errors.js';
-import { TASKS_PER_COMMAND, type ApiState, type SprintService, type StoredEvent } from './service.js';
+import { TASKS_PER_COMMAND, type ApiState, type CommandTranscript, type SprintService, type StoredEvent } from './service.js';
+import { transcriptLines } from '../machines/claude/transcript.js';
+import { loadTranscript } from '../db/sessions-budget.js';
 
 interface LiveCommand {
   id: string;
@@ -95,9 +97,33 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
           : [],
         usageLimit: runner.usageLimitUntil() !== null ? { until: runner.usageLimitUntil()! } : null,
         lastEventId: await lastEventId(db),
+        budget: runner.budget(),
+        pauseReason: runner.pauseReason(),
+        continueSessions: runner.continueSessions(),
       };
     },
-    start: (cycles, options = {}) => control(() => runner.start({ cycles, ...(options.discard ? { discard: true } : {}) })),
+    start: (cycles, options = {}) => control(() => runner.start({ cycles, ...options })),
+    setBudget: (budgetUsd) => control(() => runner.setBudget(budgetUsd)),
+    setContinueSessions: (on) => control(() => runner.setContinueSessions(on)),
+    async transcript(commandId): Promise<CommandTranscript | null> {
+      const stored = loadTranscript(db, commandId);
+      if (!stored) return null;
+      const row = await db.kysely.selectFrom('commands').select(['command', 'attempt', 'session_id', 'continued_from']).where('id', '=', commandId).executeTakeFirst();
+      if (!row) return null;
+      const { head, tail } = await transcriptLines(stored);
+      return {
+        commandId,
+        command: row.command,
+        attempt: row.attempt,
+        sessionId: row.session_id,
+        continuedFrom: row.continued_from,
+        lines: stored.lines,
+        bytes: stored.bytes,
+        cut: stored.cutLines > 0 ? { lines: stored.cutLines, bytes: stored.cutBytes } : null,
+        head,
+        tail,
+      };
+    },
     resume: () => control(() => runner.resume()),
     pause: () => control(() => runner.pause()),
     stop: () => control(() => runner.stop()),

@@ -1,8 +1,8 @@
 // What the HTTP/WebSocket server needs from the runtime: the contract between server/ and the durable runner.
-import type { ApiState, StoredEvent } from '../machines/wire.js';
+import type { ApiState, CommandTranscript, StoredEvent } from '../machines/wire.js';
 
 // the API's shapes are the dashboard's too: declared once in the Node-free wire module
-export { TASKS_PER_COMMAND, type ApiState, type ApiStatus, type StoredEvent } from '../machines/wire.js';
+export { TASKS_PER_COMMAND, type ApiState, type ApiStatus, type CommandTranscript, type StoredEvent } from '../machines/wire.js';
 
 /**
  * A 4xx the API answers as `{ "error": message, "code": code, ...details }`. The code is what clients act on
@@ -31,7 +31,13 @@ export interface SprintService {
    * while a stopped or interrupted batch could be resumed unless `discard` (which records it `abandoned`),
    * 400 `bad-cycles` for a bad count.
    */
-  start(cycles: number | 'all', options?: { discard?: boolean }): Promise<void>;
+  start(cycles: number | 'all', options?: { discard?: boolean; budgetUsd?: number | null }): Promise<void>;
+  /** sets or raises the batch's cap (null: none); a batch paused at its cap can then resume (issue 14) */
+  setBudget(budgetUsd: number | null): Promise<void>;
+  /** the operator's switch for continuing interrupted sessions */
+  setContinueSessions(on: boolean): Promise<void>;
+  /** null when the command is unknown or kept no transcript */
+  transcript(commandId: number): Promise<CommandTranscript | null>;
   /** resumes a paused, stopped or interrupted batch; 409 when there is none */
   resume(): Promise<void>;
   pause(): Promise<void>;

@@ -1,16 +1,19 @@
 // The claudeCommand actor: renders a command's prompt and runs it as a claude child, tracked until its tree is gone.
+import { randomUUID } from 'node:crypto';
 import { readFile, access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { fromCallback } from 'xstate';
 import { CLAUDE_INSTALL_HINT, runClaudeProcess } from '../claude/claude-process.js';
 import { retryDelayMs, transientErrno, transientMessage } from '../claude/resource-faults.js';
+import { TranscriptBuffer, type TranscriptSink } from '../claude/transcript.js';
 import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../claude/types.js';
-import { actorFailureOutcome, type ClaudeActorEvent, type ClaudeCommandInput, type ProgressMessage } from '../command.machine.js';
+import { actorFailureOutcome, type ClaudeActorEvent, type ClaudeCommandInput, type ProgressMessage, type SessionMessage } from '../command.machine.js';
 import { templatePath, type ProjectLayout, type Taxonomy, type TemplateCommand } from '../project/layout.js';
 import { BATCH_COMMIT_TEMPLATE, projectContextPrompt } from '../project/inline-prompts.js';
 import { renderPrompt } from '../rules/prompt.js';
 import { verdictSchemaArgs } from '../rules/review-verdict.js';
+import { resumePrompt } from '../sessions.js';
 import type { CommandSpec } from '../types.js';
 
 /** `claude --permission-mode` accepts exactly these (its `--help` lists the choices; checked against 2.1.197) */
@@ -27,6 +30,14 @@ export interface ClaudeSettings {
   totalTimeoutMs?: number;
   /** added to a usage limit's reset time before the batch goes on (default 60 s) */
   usageLimitMarginMs?: number;
+  /** continuing interrupted work (issue 14): the session to fork for this step, when the operator allows it */
+  sessions?: { continuable(spec: CommandSpec): string | null; enabled(): boolean };
+  /** USD the batch may still spend, or null without a cap: passed as --max-budget-usd, and 0 starts nothing */
+  remainingBudget?: () => number | null;
+  /** the project's model per command (models.ts), over the spec's routing */
+  modelFor?: (spec: CommandSpec) => string | null;
+  /** where each attempt's stream-json is kept */
+  transcripts?: TranscriptSink;
 }
 
 const DEFAULT_USAGE_LIMIT_MARGIN_MS = 60_000;
@@ -71,14 +82,32 @@ export class ProcessRegistry {
   }
 }
 
-/** argv after `-p --output-format stream-json --verbose`. */
-export function claudeArgs(spec: CommandSpec, permissionMode: PermissionMode): string[] {
+/** How one spawn is tied to the CLI's session store: a fresh session with our id, or a fork of an earlier one. */
+export type SessionArgs = { sessionId: string; continueFrom: string | null; maxBudgetUsd?: number | null };
+
+/**
+ * argv after `-p --output-format stream-json --verbose`. Checked on 2.1.197: `--resume X` keeps X as the session
+ * id and `--session-id` is refused beside it unless `--fork-session` is given, so a continued attempt forks X into
+ * the id we chose (each attempt keeps an id of its own, known before the spawn).
+ */
+export function claudeArgs(spec: CommandSpec, permissionMode: PermissionMode, session?: SessionArgs): string[] {
   const args = ['--permission-mode', permissionMode];
   if (spec.model) args.push('--model', spec.model);
   // review kinds: ask for the verdict in a machine-readable form beside the text (rules/review-verdict.ts)
   args.push(...verdictSchemaArgs(spec.kind));
+  if (session?.continueFrom) args.push('--resume', session.continueFrom, '--fork-session');
+  if (session) args.push('--session-id', session.sessionId);
+  if (session?.maxBudgetUsd !== undefined && session.maxBudgetUsd !== null) args.push('--max-budget-usd', budgetArg(session.maxBudgetUsd));
   return args;
 }
+
+/** Cents are enough and never round up past what is left. */
+export function budgetArg(usd: number): string {
+  return (Math.floor(usd * 100) / 100).toFixed(2);
+}
+
+/** Budget left below this starts nothing: the CLI needs a positive amount, and a cent buys no useful turn. */
+const MIN_BUDGET_USD = 0.01;
 
 export async function renderCommandPrompt(layout: ProjectLayout, spec: CommandSpec): Promise<string> {
   if (spec.kind === 'project-context') return projectContextPrompt(layout);
@@ -145,7 +174,7 @@ export function createClaudeCommandActor(
       sendBack({ type: 'CLAUDE.PROGRESS', messages } satisfies ClaudeActorEvent);
     };
 
-    const onMessage = (message: ClaudeProcessMessage) => {
+    const onMessage = (message: ClaudeProcessMessage | SessionMessage) => {
       if (exited) return;
       if (message.type === 'exit') {
         flushBurst();
@@ -163,26 +192,64 @@ export function createClaudeCommandActor(
       }
     };
 
+    const transcript = new TranscriptBuffer();
+    let initSeen = false;
+
+    /** One spawn: a fork of `continueFrom`, or a fresh start. A fork the CLI refuses at once falls back to fresh. */
+    const spawn = (spec: CommandSpec, prompt: string, continueFrom: string | null, note: string | null) => {
+      const sessionId = randomUUID();
+      const remaining = settings.remainingBudget?.() ?? null;
+      if (remaining !== null && remaining < MIN_BUDGET_USD) {
+        deliverExit({ ...actorFailureOutcome('budget reached: the batch budget is used up, so this command did not start'), failure: 'budget' });
+        return;
+      }
+      // reported (and stored with the command) before the spawn: the link to the CLI's transcript survives any crash
+      onMessage({ type: 'session', sessionId, continuedFrom: continueFrom, model: spec.model, note });
+      flushBurst();
+      handle = runClaudeProcess(
+        {
+          bin: settings.bin,
+          args: claudeArgs(spec, settings.permissionMode, { sessionId, continueFrom, maxBudgetUsd: remaining }),
+          prompt: continueFrom ? resumePrompt(spec) : prompt,
+          cwd: layout.root,
+          env: settings.env,
+          knownTaskIds: (taxonomy()[spec.kind] ?? []).map((phase) => phase.id),
+          onRawLine: (line) => transcript.push(line),
+          ...(settings.resultGraceMs !== undefined ? { resultGraceMs: settings.resultGraceMs } : {}),
+          ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
+          ...(settings.totalTimeoutMs !== undefined ? { totalTimeoutMs: settings.totalTimeoutMs } : {}),
+        },
+        (message) => {
+          if (message.type === 'init') initSeen = true;
+          if (message.type === 'exit' && continueFrom !== null && !initSeen && !killedBeforeSpawn && message.outcome.failure !== 'interrupted') {
+            // `--resume` of a session the CLI no longer has (or refuses) ends before init: start afresh instead
+            registry.remove(key);
+            spawn(spec, prompt, null, `could not continue session ${continueFrom} (${message.outcome.message}); started afresh`);
+            return;
+          }
+          if (message.type === 'exit') return onExit(message.outcome);
+          onMessage(message);
+        },
+      );
+      registry.add(key, handle);
+    };
+
+    /** A result the CLI ended at --max-budget-usd is the budget's doing, not the story's failure. */
+    const onExit = (outcome: CommandOutcome) => {
+      const forBudget = outcome.result?.subtype === 'error_max_budget_usd';
+      if (settings.transcripts && transcript.lineCount > 0) settings.transcripts.save({ runId: input.runId, attempt: input.attempt }, transcript.finish());
+      onMessage({ type: 'exit', outcome: forBudget ? { ...outcome, failure: 'budget', message: `budget reached: ${outcome.message}` } : outcome });
+    };
+
     const spawnWith = (prompt: string) => {
       if (killedBeforeSpawn) {
         deliverExit({ ...actorFailureOutcome('stopped before it started'), failure: 'interrupted' });
         return;
       }
-      handle = runClaudeProcess(
-        {
-          bin: settings.bin,
-          args: claudeArgs(input.spec, settings.permissionMode),
-          prompt,
-          cwd: layout.root,
-          env: settings.env,
-          knownTaskIds: (taxonomy()[input.spec.kind] ?? []).map((phase) => phase.id),
-          ...(settings.resultGraceMs !== undefined ? { resultGraceMs: settings.resultGraceMs } : {}),
-          ...(settings.idleTimeoutMs !== undefined ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
-          ...(settings.totalTimeoutMs !== undefined ? { totalTimeoutMs: settings.totalTimeoutMs } : {}),
-        },
-        onMessage,
-      );
-      registry.add(key, handle);
+      const model = settings.modelFor?.(input.spec) ?? input.spec.model;
+      const spec = { ...input.spec, model };
+      const continueFrom = settings.sessions?.enabled() ? settings.sessions.continuable(input.spec) : null;
+      spawn(spec, prompt, continueFrom, null);
     };
 
     // Reading the template can meet the same shortage of fds or memory as the spawn (resource-faults.ts):

@@ -209,6 +209,7 @@ class ClaudeRun {
 
   private onLine(line: string): void {
     if (line.trim() === '') return;
+    this.opts.onRawLine?.(line);
     for (const message of parseStreamLine(line)) this.onStreamMessage(message);
   }
 

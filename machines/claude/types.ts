@@ -51,6 +51,8 @@ export interface ClaudeProcessOptions {
   maxLineBytes?: number;
   /** ms between scans of the child's descendants, so shells it orphans can be ended after it exits (default 500) */
   treePollMs?: number;
+  /** every non-empty stdout line as printed (the transcript); called on the hot path, so it must only buffer */
+  onRawLine?: (line: string) => void;
 }
 
 /** A running claude child. `stop()` ends its whole tree (SIGINT, SIGTERM, SIGKILL) and resolves when it is gone. */

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { badRequest } from '../errors.js';
 import type { SprintService } from '../service.js';
+import { parseBudget } from './sessions.js';
 
 /** The spec's default when the user gives no cycle count. */
 export const DEFAULT_CYCLES = 2;
@@ -36,8 +37,11 @@ export function batchRoutes(service: SprintService): Hono {
   const done = async () => ({ ok: true as const, state: await service.state() });
   return new Hono()
     .post('/start', async (c) => {
-      const { cycles, discard } = parseStart(await c.req.text());
-      await service.start(cycles, discard ? { discard } : {});
+      const body = await c.req.text();
+      const { cycles, discard } = parseStart(body);
+      // optional and additive: {"cycles": 3, "budgetUsd": 20}
+      const budgetUsd = parseBudget(body);
+      await service.start(cycles, { ...(discard ? { discard } : {}), ...(budgetUsd !== undefined ? { budgetUsd } : {}) });
       return c.json(await done());
     })
     .post('/pause', async (c) => {

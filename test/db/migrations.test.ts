@@ -13,14 +13,14 @@ const ctx = useTempDatabases();
 
 /** Every column of every table, checked by the compiler against schema.ts: a missing or extra key fails tsc. */
 const SCHEMA_COLUMNS: { [T in keyof Database]: { [C in keyof Database[T]]-?: true } } = {
-  batches: { id: true, started_at: true, ended_at: true, max_cycles: true, cycles_completed: true, status: true, message: true, project_root: true },
+  batches: { id: true, started_at: true, ended_at: true, max_cycles: true, cycles_completed: true, status: true, message: true, project_root: true, budget_usd: true },
   stories: { id: true, key: true, short_id: true, epic_id: true, status: true, updated_at: true },
   commands: {
     id: true, batch_id: true, run_id: true, command: true, kind: true, story_ids: true, attempt: true, review_attempt: true,
     model: true, background: true, status: true, pid: true, pid_start_time: true, session_id: true, exit_code: true,
     signal: true, result_subtype: true, is_error: true, failure: true, message: true, cost_usd: true, input_tokens: true,
     output_tokens: true, cache_read_tokens: true, cache_creation_tokens: true, duration_ms: true, num_turns: true,
-    interrupted: true, started_at: true, ended_at: true,
+    interrupted: true, started_at: true, ended_at: true, continued_from: true,
   },
   command_stories: { command_id: true, story_id: true },
   tasks: { id: true, command_id: true, story_id: true, task_id: true, known: true, status: true, message: true, started_at: true, ended_at: true },
@@ -38,6 +38,7 @@ const SCHEMA_COLUMNS: { [T in keyof Database]: { [C in keyof Database[T]]-?: tru
     started_at: true, ended_at: true, data: true,
   },
   owner: { id: true, pid: true, start_time: true, hostname: true, acquired_at: true },
+  transcripts: { command_id: true, head: true, tail: true, lines: true, bytes: true, cut_lines: true, cut_bytes: true, saved_at: true },
 };
 
 /** child table → [column, parent table, parent column, on delete] */
@@ -53,6 +54,7 @@ const FOREIGN_KEYS: Array<[string, string, string, string, string]> = [
   ['background_tasks', 'command_id', 'commands', 'id', 'NO ACTION'],
   ['snapshots', 'batch_id', 'batches', 'id', 'NO ACTION'],
   ['processes', 'command_id', 'commands', 'id', 'NO ACTION'],
+  ['transcripts', 'command_id', 'commands', 'id', 'NO ACTION'],
 ];
 
 function tables(sqlite: BetterSqlite3.Database): string[] {

@@ -1,5 +1,5 @@
 // An in-memory SprintService for the server tests: events in an array with increasing ids, calls recorded, failures on demand.
-import { ServiceError, type ApiState, type ApiStatus, type SprintService, type StoredEvent } from '../../server/service.js';
+import { ServiceError, type ApiState, type ApiStatus, type CommandTranscript, type SprintService, type StoredEvent } from '../../server/service.js';
 
 type Method = Exclude<keyof SprintService, 'subscribe'>;
 
@@ -57,7 +57,20 @@ export class FakeService implements SprintService {
     };
   }
 
-  async start(cycles: number | 'all', options: { discard?: boolean } = {}): Promise<void> {
+  async setBudget(budgetUsd: number | null): Promise<void> {
+    this.record('setBudget', budgetUsd);
+  }
+
+  async setContinueSessions(on: boolean): Promise<void> {
+    this.record('setContinueSessions', on);
+  }
+
+  async transcript(commandId: number): Promise<CommandTranscript | null> {
+    this.record('transcript', commandId);
+    return null;
+  }
+
+  async start(cycles: number | 'all', options: { discard?: boolean; budgetUsd?: number | null } = {}): Promise<void> {
     this.record('start', cycles, options);
     if (this.status === 'running' || this.status === 'paused' || this.status === 'stopping') throw new ServiceError('A batch is already active', 409, 'already-active');
     if ((this.status === 'stopped' || this.status === 'interrupted') && !options.discard) {

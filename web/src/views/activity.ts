@@ -6,6 +6,7 @@ import type { Store } from '../store.js';
 import type { CommandView, TaskView } from '../types.js';
 import type { View } from '../view.js';
 import { statusOf, storyName } from './stories.js';
+import { openTranscript } from './transcript.js';
 
 /** how many stories the tab shows, newest activity first */
 const MAX_STORIES = 30;
@@ -150,6 +151,11 @@ function mount(container: HTMLElement, store: Store): void {
         h('span', { class: 'mono activity-duration' }),
         h('span', { class: 'muted activity-command-meta' }),
         h('span', { class: 'activity-verdict', 'data-testid': 'review-verdict' }),
+        // issue 13: what the agent said and did (the hook stays one button: the view lives in transcript.ts)
+        h('button', { type: 'button', class: 'link activity-transcript', 'data-testid': 'open-transcript', onclick: (event: Event) => {
+          const li = (event.currentTarget as HTMLElement).closest<HTMLElement>('.activity-command')!;
+          void openTranscript({ runId: li.dataset['runId']!, attempt: Number(li.dataset['attempt']), story: li.dataset['story'] || null });
+        } }, 'transcript'),
       ),
       h('div', { class: 'activity-message' }),
       h('ol', { class: 'activity-tasks' }),
@@ -171,6 +177,9 @@ function mount(container: HTMLElement, store: Store): void {
     setAttr(li, 'data-status', status);
     const end = c.endedAt ?? (status === 'running' ? null : (c.tasks.at(-1)?.endedAt ?? c.tasks.at(-1)?.startedAt ?? c.startedAt));
     setDuration(duration!, c.startedAt, end, status === 'running');
+    setAttr(li, 'data-run-id', c.runId);
+    setAttr(li, 'data-attempt', String(c.attempt));
+    setAttr(li, 'data-story', story || null);
     const tokens = c.inputTokens !== null || c.outputTokens !== null ? `${c.inputTokens ?? 0} in / ${c.outputTokens ?? 0} out` : '';
     // only the newest task rows are kept (TASKS_PER_COMMAND); say so when there were more
     const skipped = c.taskCount - c.tasks.length;
