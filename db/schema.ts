@@ -1,6 +1,6 @@
 // The SQLite schema as Kysely sees it: one Database interface, the shape every migration builds toward.
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { CommandStatus, StoredBatchStatus } from '../machines/wire.js';
+import type { CommandStatus, StoredBatchStatus, TaskStatus } from '../machines/wire.js';
 
 /** ISO-8601 UTC strings (`new Date().toISOString()`), so rows read well in any SQLite client. */
 type IsoTime = string;

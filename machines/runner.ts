@@ -123,7 +123,7 @@ export const WATCHDOG_DEFAULTS = {
 export function validateBudget(budget: unknown): number | null {
   if (budget === undefined || budget === null) return null;
   if (typeof budget === 'number' && Number.isFinite(budget) && budget > 0) return budget;
-  throw new Error(`budget must be a positive number of USD, or null for no cap (got ${JSON.stringify(budget)})`);
+  throw new RunnerError('bad-budget', `budget must be a positive number of USD, or null for no cap (got ${JSON.stringify(budget)})`);
 }
 
 export function validateCycles(cycles: unknown): MaxCycles {
@@ -470,7 +470,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     pause: () => send('pause'),
     async resume() {
       if (actor && !finished && budgetUsd !== null && spentUsd >= budgetUsd) {
-        throw new Error(`budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
+        throw new RunnerError('budget-reached', `budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
       }
       if (actor && !finished) {
         pauseReason = null;
@@ -492,7 +492,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       budgetUsd = resumable.budgetUsd ?? null;
       spentUsd = store.spent?.(batchId) ?? 0;
       if (budgetUsd !== null && spentUsd >= budgetUsd) {
-        throw new Error(`budget reached: batch ${batchId} spent $${spentUsd.toFixed(2)} of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
+        throw new RunnerError('budget-reached', `budget reached: batch ${batchId} spent $${spentUsd.toFixed(2)} of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
       }
       pauseReason = null;
       control = 'stop';
@@ -505,7 +505,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       const value = validateBudget(next);
       // after a restart the stopped batch is not loaded yet: its row takes the new cap, read again on resume
       const target = actor && !finished ? batchId : (store.resumable()?.batchId ?? batchId);
-      if (target === null) throw new Error('there is no batch to set a budget for');
+      if (target === null) throw new RunnerError('no-batch', 'there is no batch to set a budget for');
       store.setBudget?.(target, value);
       if (target !== batchId) return;
       budgetUsd = value;

@@ -30,6 +30,9 @@ const RUNNER_ERROR_STATUS: Record<RunnerErrorCode, 400 | 409 | 503> = {
   'version-mismatch': 409,
   'bad-cycles': 400,
   halted: 503,
+  'bad-budget': 400,
+  'budget-reached': 409,
+  'no-batch': 409,
 };
 
 /** A runner error as the API answers it, keeping its code and the batch it names. */

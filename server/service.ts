@@ -11,7 +11,7 @@ export { TASKS_PER_COMMAND, type ApiState, type ApiStatus, type CommandTranscrip
 export class ServiceError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409 | 415 | 422,
+    readonly status: 400 | 404 | 409 | 415 | 422 | 503,
     readonly code: string = STATUS_CODES[status],
     /** more fields for the body, e.g. `{ batchId }` of the batch a 409 is about */
     readonly details: Record<string, unknown> = {},
@@ -22,7 +22,7 @@ export class ServiceError extends Error {
 }
 
 /** The code of an error that has no more specific one. */
-const STATUS_CODES = { 400: 'bad-request', 404: 'not-found', 409: 'conflict', 415: 'unsupported-media-type', 422: 'unprocessable' } as const;
+const STATUS_CODES = { 400: 'bad-request', 404: 'not-found', 409: 'conflict', 415: 'unsupported-media-type', 422: 'unprocessable', 503: 'unavailable' } as const;
 
 export interface SprintService {
   state(): Promise<ApiState>;

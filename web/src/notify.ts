@@ -15,6 +15,7 @@ const COLOURS: Record<ApiState['status'], string> = {
   interrupted: '#d29922',
   completed: '#3fb950',
   error: '#f85149',
+  abandoned: '#8b98a7',
 };
 
 /** The page title: the state first, so it reads in a narrow tab. */
