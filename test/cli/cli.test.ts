@@ -2,13 +2,12 @@
 // errors, options a command does not take, environment variables, the demo's temporary copy, old Node versions.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PERMISSION_MODES } from '../../machines/actors/claude-command.js';
 import { DEMO_PROJECT, REPO_ROOT, SIM_CLAUDE } from '../support/scenario.js';
-import { waitFor } from '../support/wait.js';
+import { dashboardOf, freePort } from '../support/serve-process.js';
 
 const BIN = path.join(REPO_ROOT, 'dist', 'bin.js');
 const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -19,14 +18,6 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, node = process.execPat
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` (npm test does)`);
   const result = spawnSync(node, [BIN, ...args], { env: { ...CLEAN_ENV, ...env }, encoding: 'utf8', timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const scratch: string[] = [];
@@ -48,17 +39,7 @@ function project(): string {
 async function startServing(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...CLEAN_ENV, SPRINT_SIM_PACE_MS: '0', IS_SANDBOX: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const url = await waitFor(() => {
-    if (gone) throw new Error(`exited early:\n${output}`);
-    return /dashboard: (http:\/\/\S+)/.exec(output)?.[1];
-  }, 'the dashboard URL', 30_000);
-  return { child, url, exited, output: () => output };
+  return { child, ...(await dashboardOf(child)) };
 }
 
 describe('version and help', () => {

@@ -3,11 +3,11 @@
 // process and to its group leaving nothing behind, and the published .d.ts type-checked by a tiny consumer.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/scenario.js';
+import { dashboardOf, freePort } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
 const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -79,37 +79,20 @@ const alive = (pid: number) => {
   }
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** The installed `sprint-runner demo`, in its own process group as a terminal would start it. */
 async function startDemo(pace: number) {
   const port = await freePort();
   const child = spawn(bin, ['demo', '--port', String(port), '--pace', String(pace)], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const url = await waitFor(() => {
-    if (gone) throw new Error(`demo exited early:\n${output}`);
-    return /dashboard: (http:\/\/\S+)/.exec(output)?.[1];
-  }, 'the demo to serve', 60_000);
+  const { url, output, exited } = await dashboardOf(child);
   expect(url).toBe(`http://127.0.0.1:${port}`);
   const api = async <T>(route: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${url}${route}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
     expect(response.status, `${route}: ${await response.clone().text()}`).toBe(200);
     return (await response.json()) as T;
   };
-  const copy = /demo project copied to (\S+)/.exec(output)![1]!;
-  return { child, url, api, exited, output: () => output, copy };
+  const copy = /demo project copied to (\S+)/.exec(output())![1]!;
+  return { child, url, api, exited, output, copy };
 }
 
 const status = async (demo: Awaited<ReturnType<typeof startDemo>>) => (await demo.api<{ status: string }>('/api/state')).status;

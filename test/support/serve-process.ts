@@ -1,6 +1,7 @@
 // Runs `sprint-runner serve` as a real child process (the built dist/cli.js) and talks to it over HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT, SIM_CLAUDE } from './scenario.js';
 import { waitFor } from './wait.js';
@@ -61,4 +62,29 @@ export async function startServe(root: string, dbFile: string, env: NodeJS.Proce
       return { status: response.status, body: (await response.json()) as T };
     },
   };
+}
+
+/** A TCP port that was free on 127.0.0.1 a moment ago, for a command that must be given one. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Collects a started `sprint-runner`'s output and resolves once it prints its dashboard URL (rejects if it exits first). */
+export async function dashboardOf(child: ChildProcess): Promise<{ url: string; output(): string; exited: Promise<number | string | null> }> {
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  // 'close': the output is complete by then, for the messages of failed expectations
+  const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const url = await waitFor(() => {
+    if (gone) throw new Error(`exited before serving:\n${output}`);
+    return /dashboard: (http:\/\/\S+)/.exec(output)?.[1];
+  }, 'the dashboard URL', 60_000);
+  return { url, output: () => output, exited };
 }
