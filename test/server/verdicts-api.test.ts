@@ -30,7 +30,7 @@ describe('GET /api/verdicts', () => {
   it('a bad `after` is a 400 with a JSON error, and the service is not asked', async () => {
     const response = await app.request(`${BASE}/api/verdicts?after=-1`);
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: expect.stringContaining('after must be a whole number') });
+    expect(await response.json()).toEqual({ error: expect.stringContaining('after must be a whole number'), code: 'bad-request' });
     expect(service.calls).toEqual([]);
   });
 });

@@ -257,6 +257,8 @@ describe('listening and closing', () => {
     const server = await start(service);
     const client = connect(wsUrl(server, '?after=0'));
     await waitFor(() => service.subscriberCount === 1, 'the subscription');
+    // the server may count the subscription before the client has read the 101 and holds its socket
+    await waitFor(() => client.ws.readyState === WebSocket.OPEN, 'the client to see the upgrade');
     // pausing the client's socket keeps it from reading the close frame
     (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const started = Date.now();
