@@ -39,6 +39,8 @@ export function listDescendants(pid: number, view: ProcessSnapshot = processTabl
   return found;
 }
 
+const MAX_OVERLAPPING_SCANS = 2;
+
 /**
  * Remembers every process seen under a root, keyed by pid with its start time, so a shell that was
  * re-parented to PID 1 or moved to its own session is still known after its parent died.
@@ -82,14 +84,17 @@ export class ProcessTreeTracker {
    * kept in lastError and retried at the next call. Resolves whether the table could be read.
    */
   scan(): Promise<boolean> {
-    // one read at a time: polls that come while `ps` still runs share its answer
-    this.scanning ??= this.scanOnce().finally(() => {
-      this.scanning = null;
+    // A slow `ps` (a loaded machine) must not thin out the samples: a job that lives a few hundred ms under
+    // a shell is only ever seen by a sample taken in that time. Two reads may overlap; more share the last.
+    if (this.scanning.length >= MAX_OVERLAPPING_SCANS) return this.scanning[this.scanning.length - 1]!;
+    const read = this.scanOnce().finally(() => {
+      this.scanning = this.scanning.filter((p) => p !== read);
     });
-    return this.scanning;
+    this.scanning.push(read);
+    return read;
   }
 
-  private scanning: Promise<boolean> | null = null;
+  private scanning: Array<Promise<boolean>> = [];
 
   private async scanOnce(): Promise<boolean> {
     // only what was known before the table was read may be forgotten by it: a process added meanwhile
