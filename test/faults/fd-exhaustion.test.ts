@@ -40,6 +40,20 @@ function hold(url: string): Promise<boolean> {
   });
 }
 
+/**
+ * The real fault: serve's own fd limit (prlimit), reached by idle connections another local process holds
+ * open, leaving three free fds: enough to read a file or answer a request, too few for a spawn's pipes.
+ */
+async function exhaustFds(serve: ServeProcess, pid: number): Promise<void> {
+  const limit = Math.max(...fdsOf(pid)) + 1 + 60;
+  expect(spawnSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`]).status).toBe(0);
+  while (limit - fdsOf(pid).length > 3) {
+    if (!(await hold(serve.url))) throw new Error('serve refused a connection before its fds ran out');
+  }
+}
+
+const emfileLines = (serve: ServeProcess) => serve.output().split('\n').filter((l) => l.includes('EMFILE'));
+
 describe('a spawn that fails for a shortage of ours (EMFILE)', () => {
   const scenario = { commands: { 'code-review': ['slow:3000'] } };
 
@@ -54,16 +68,10 @@ describe('a spawn that fails for a shortage of ours (EMFILE)', () => {
     await serve.api('/api/batch/start', { method: 'POST', body: { cycles: 2 } });
     await waitFor(() => traceLines(p.trace).some((l) => l.ev === 'start' && l.logged === 'code-review-1') || null, 'the first code review to start');
 
-    // The real fault: serve's own fd limit, reached by connections another local process holds open.
-    const limit = Math.max(...fdsOf(pid)) + 1 + 60;
-    expect(spawnSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`]).status).toBe(0);
-    // leave three free fds: enough to read a file or answer a request, too few for a spawn's three pipes
-    while (limit - fdsOf(pid).length > 3) {
-      if (!(await hold(serve.url))) throw new Error('serve refused a connection before its fds ran out');
-    }
+    await exhaustFds(serve, pid);
 
     const emfile = await waitFor(() => {
-      const lines = serve.output().split('\n').filter((l) => l.includes('EMFILE'));
+      const lines = emfileLines(serve);
       return lines.length >= 2 ? lines : null;
     }, 'two retries after EMFILE', 60_000);
     expect(emfile[0]).toMatch(/starting "[^"]*claude.mjs" failed with EMFILE \(this process has too many open files\).*trying again in 0\.5 s \(retry 1\)/);
@@ -92,4 +100,36 @@ describe('a spawn that fails for a shortage of ours (EMFILE)', () => {
     expectIntactDatabase(p.db);
     expectNoProcessLeft(p.trace);
   }, 180_000);
+
+  it('a stop while it waits to retry ends the command as interrupted (not failed), and Resume completes the batch', async () => {
+    const expected = await referenceRun(scenario, 2, roots);
+    const p = faultProject(scenario, roots);
+    const serve = await startServe(p.root, p.db, { SPRINT_SIM_TRACE: p.trace });
+    serves.push(serve);
+    const pid = serve.child.pid!;
+    await serve.api('/api/batch/start', { method: 'POST', body: { cycles: 2 } });
+    await waitFor(() => traceLines(p.trace).some((l) => l.ev === 'start' && l.logged === 'code-review-1') || null, 'the first code review to start');
+    await exhaustFds(serve, pid);
+    await waitFor(() => emfileLines(serve).length >= 1 || null, 'a retry after EMFILE', 60_000);
+
+    const stopped = await serve.api<{ state: { status: string } }>('/api/batch/stop', { method: 'POST' });
+    expect(stopped.body.state.status).toBe('stopped');
+    for (const socket of held.splice(0)) socket.destroy();
+    const db = new Database(p.db, { readonly: true });
+    try {
+      const notOk = db.prepare("SELECT command, status FROM commands WHERE status != 'ok'").all() as { status: string }[];
+      expect(notOk.map((c) => c.status)).toEqual(['interrupted']);
+    } finally {
+      db.close();
+    }
+
+    expect((await serve.api('/api/batch/resume', { method: 'POST' })).status).toBe(200);
+    expect(await waitForStatus(serve, ['completed', 'error'], 'the resumed batch')).toBe('completed');
+    expect(p.sprintStatus()).toBe(expected);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    serves.splice(0);
+    expectIntactDatabase(p.db);
+    expectNoProcessLeft(p.trace);
+  }, 240_000);
 });
