@@ -1,37 +1,17 @@
 // A real `sprint-runner serve` driven through its API and WebSocket, and its clear errors on bad setups.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../machines/claude/process-tree.js';
-import { makeProject, SIM_CLAUDE, SPRINT_STATUS_REL } from '../support/scenario.js';
-import { BUILT_CLI, startServe, type ServeProcess } from '../support/serve-process.js';
+import { SIM_CLAUDE, SPRINT_STATUS_REL } from '../support/scenario.js';
+import { BUILT_CLI, serveFixtures, startServe, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
-const running: ServeProcess[] = [];
-const roots: string[] = [];
-afterEach(async () => {
-  for (const serve of running.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-
-function project(scenario: Record<string, unknown> = {}) {
-  const root = makeProject({ scenario });
-  roots.push(root);
-  return { root, db: path.join(root, 'runner.db'), trace: path.join(root, '.sprint-sim', 'trace.jsonl') };
-}
-
-async function serveOn(p: ReturnType<typeof project>) {
-  const serve = await startServe(p.root, p.db, { SPRINT_SIM_TRACE: p.trace });
-  running.push(serve);
-  return serve;
-}
+const { running, project, serveOn } = serveFixtures();
 
 const statusOf = async (serve: ServeProcess) => (await serve.api<{ status: string }>('/api/state')).body.status;
 

@@ -1,42 +1,29 @@
 // Issue 12 at the server's edge, on a real `sprint-runner serve`: the token against other local users, Start on a stopped batch, ended task phases, the port and a read-only database.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeProject, SIM_CLAUDE } from '../support/scenario.js';
-import { BUILT_CLI, startServe, type ServeProcess } from '../support/serve-process.js';
+import { SIM_CLAUDE } from '../support/scenario.js';
+import { BUILT_CLI, serveFixtures, type ServedProject, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
-const running: ServeProcess[] = [];
-const roots: string[] = [];
+const fixtures = serveFixtures();
+const { running, serveOn } = fixtures;
 const immutable: string[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const file of immutable.splice(0)) spawnSync('chattr', ['-i', file]);
-  for (const serve of running.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
 function project(scenario: Record<string, unknown> = {}) {
-  const root = makeProject({ scenario });
-  roots.push(root);
+  const p = fixtures.project(scenario);
   // another local user must be able to reach the folder for the test to mean anything: only the token stops them
-  chmodSync(root, 0o755);
-  return { root, db: path.join(root, 'runner.db') };
+  chmodSync(p.root, 0o755);
+  return p;
 }
 
-async function serveOn(p: { root: string; db: string }, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const serve = await startServe(p.root, p.db, env, 0, args);
-  running.push(serve);
-  return serve;
-}
-
-async function restart(serve: ServeProcess, p: { root: string; db: string }, signal: NodeJS.Signals = 'SIGTERM', env: NodeJS.ProcessEnv = {}) {
+async function restart(serve: ServeProcess, p: ServedProject, signal: NodeJS.Signals = 'SIGTERM', env: NodeJS.ProcessEnv = {}) {
   serve.child.kill(signal);
   await serve.exited;
   running.splice(running.indexOf(serve), 1);

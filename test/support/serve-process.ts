@@ -1,8 +1,9 @@
 // Runs `sprint-runner serve` as a real child process (the built dist/cli.js) and talks to it over HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, SIM_CLAUDE } from './scenario.js';
+import { afterEach } from 'vitest';
+import { makeProject, REPO_ROOT, SIM_CLAUDE } from './scenario.js';
 import { waitFor } from './wait.js';
 
 export const BUILT_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -61,4 +62,38 @@ export async function startServe(root: string, dbFile: string, env: NodeJS.Proce
       return { status: response.status, body: (await response.json()) as T };
     },
   };
+}
+
+export interface ServedProject {
+  root: string;
+  db: string;
+  /** where the simulated CLI writes its trace (SPRINT_SIM_TRACE) */
+  trace: string;
+}
+
+/**
+ * Demo projects and the serve processes on them for one test file: `project()` makes one, `serveOn()` serves it;
+ * after each test every serve still in `running` is ended (SIGTERM) and every project removed.
+ */
+export function serveFixtures() {
+  const running: ServeProcess[] = [];
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const serve of running.splice(0)) {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+  const project = (scenario: Record<string, unknown> = {}): ServedProject => {
+    const root = makeProject({ scenario });
+    roots.push(root);
+    return { root, db: path.join(root, 'runner.db'), trace: path.join(root, '.sprint-sim', 'trace.jsonl') };
+  };
+  const serveOn = async (p: ServedProject, args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
+    const serve = await startServe(p.root, p.db, { SPRINT_SIM_TRACE: p.trace, ...env }, 0, args);
+    running.push(serve);
+    return serve;
+  };
+  return { running, project, serveOn };
 }
