@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../machines/claude/process-tree.js';
 import { SIM_CLAUDE, SPRINT_STATUS_REL } from '../support/scenario.js';
-import { BUILT_CLI, serveFixtures, startServe, type ServeProcess } from '../support/serve-process.js';
+import { serveFixtures, serveOnce, startServe, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
 const { running, project, serveOn } = serveFixtures();
@@ -111,11 +111,6 @@ describe('serve through its API', () => {
   });
 });
 
-function serveOnce(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [BUILT_CLI, 'serve', ...args], { env: { ...process.env, IS_SANDBOX: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
-  return { code: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
 describe('serve refuses bad setups with a clear error', () => {
   it('a database another orchestrator is using', async () => {
     const p = project();
@@ -144,6 +139,9 @@ describe('serve refuses bad setups with a clear error', () => {
       const result = serveOnce(['--project', p.root, '--db', p.db, '--port', String(port), '--claude', SIM_CLAUDE]);
       expect(result.code).toBe(1);
       expect(result.output).toContain(`Port ${port} is already in use on 127.0.0.1; pass --port to choose another`);
+      // issue 12.8: refused before a new database file (or its token) is created and migrated
+      expect(existsSync(p.db)).toBe(false);
+      expect(existsSync(`${p.db}.token`)).toBe(false);
     } finally {
       blocker.close();
     }

@@ -1,12 +1,11 @@
 // Issue 12 at the server's edge, on a real `sprint-runner serve`: the token against other local users, Start on a stopped batch, ended task phases, the port and a read-only database.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIM_CLAUDE } from '../support/scenario.js';
-import { BUILT_CLI, serveFixtures, type ServedProject, type ServeProcess } from '../support/serve-process.js';
+import { serveFixtures, serveOnce, type ServedProject, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
 const fixtures = serveFixtures();
@@ -209,28 +208,7 @@ describe('a failed command (issue 12.7: its open phase stayed running for ever)'
   });
 });
 
-function serveOnce(args: string[]) {
-  const result = spawnSync(process.execPath, [BUILT_CLI, 'serve', ...args], { env: { ...process.env, IS_SANDBOX: '1' }, encoding: 'utf8', timeout: 30_000 });
-  return { code: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
-describe('start-up faults (issue 12.8)', () => {
-  it('a port in use fails before the new database file is created', async () => {
-    const p = project();
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const result = serveOnce(['--project', p.root, '--db', p.db, '--port', String(port), '--claude', SIM_CLAUDE]);
-      expect(result.code).toBe(1);
-      expect(result.output).toContain(`Port ${port} is already in use`);
-      expect(existsSync(p.db)).toBe(false);
-      expect(existsSync(`${p.db}.token`)).toBe(false);
-    } finally {
-      blocker.close();
-    }
-  });
-
+describe('start-up faults (issue 12.8; the port in use: serve-api.test.ts)', () => {
   it.runIf(asRoot)('a read-only database names the file and says read-only, and leaves it as it was', async () => {
     const p = project();
     const first = await serveOn(p);

@@ -1,5 +1,5 @@
 // Runs `sprint-runner serve` as a real child process (the built dist/cli.js) and talks to it over HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach } from 'vitest';
@@ -96,4 +96,10 @@ export function serveFixtures() {
     return serve;
   };
   return { running, project, serveOn };
+}
+
+/** `sprint-runner serve` run to its end (a start-up that must fail): its exit code and everything it printed. */
+export function serveOnce(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [BUILT_CLI, 'serve', ...args], { env: { ...process.env, IS_SANDBOX: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { code: result.status, output: `${result.stdout}${result.stderr}` };
 }
