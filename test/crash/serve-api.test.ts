@@ -1,37 +1,17 @@
 // A real `sprint-runner serve` driven through its API and WebSocket, and its clear errors on bad setups.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../machines/claude/process-tree.js';
-import { makeProject, SIM_CLAUDE, SPRINT_STATUS_REL } from '../support/scenario.js';
-import { BUILT_CLI, startServe, type ServeProcess } from '../support/serve-process.js';
+import { SIM_CLAUDE, SPRINT_STATUS_REL } from '../support/scenario.js';
+import { serveFixtures, serveOnce, startServe, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
-const running: ServeProcess[] = [];
-const roots: string[] = [];
-afterEach(async () => {
-  for (const serve of running.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-
-function project(scenario: Record<string, unknown> = {}) {
-  const root = makeProject({ scenario });
-  roots.push(root);
-  return { root, db: path.join(root, 'runner.db'), trace: path.join(root, '.sprint-sim', 'trace.jsonl') };
-}
-
-async function serveOn(p: ReturnType<typeof project>) {
-  const serve = await startServe(p.root, p.db, { SPRINT_SIM_TRACE: p.trace });
-  running.push(serve);
-  return serve;
-}
+const { running, project, serveOn } = serveFixtures();
 
 const statusOf = async (serve: ServeProcess) => (await serve.api<{ status: string }>('/api/state')).body.status;
 
@@ -131,11 +111,6 @@ describe('serve through its API', () => {
   });
 });
 
-function serveOnce(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [BUILT_CLI, 'serve', ...args], { env: { ...process.env, IS_SANDBOX: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
-  return { code: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
 describe('serve refuses bad setups with a clear error', () => {
   it('a database another orchestrator is using (for another project: the same project is refused by its lock first)', async () => {
     const p = project();
@@ -164,6 +139,9 @@ describe('serve refuses bad setups with a clear error', () => {
       const result = serveOnce(['--project', p.root, '--db', p.db, '--port', String(port), '--claude', SIM_CLAUDE]);
       expect(result.code).toBe(1);
       expect(result.output).toContain(`Port ${port} is already in use on 127.0.0.1; pass --port to choose another`);
+      // issue 12.8: refused before a new database file (or its token) is created and migrated
+      expect(existsSync(p.db)).toBe(false);
+      expect(existsSync(`${p.db}.token`)).toBe(false);
     } finally {
       blocker.close();
     }

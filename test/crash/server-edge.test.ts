@@ -1,42 +1,28 @@
 // Issue 12 at the server's edge, on a real `sprint-runner serve`: the token against other local users, Start on a stopped batch, ended task phases, the port and a read-only database.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeProject, SIM_CLAUDE } from '../support/scenario.js';
-import { BUILT_CLI, startServe, type ServeProcess } from '../support/serve-process.js';
+import { SIM_CLAUDE } from '../support/scenario.js';
+import { serveFixtures, serveOnce, type ServedProject, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
-const running: ServeProcess[] = [];
-const roots: string[] = [];
+const fixtures = serveFixtures();
+const { running, serveOn } = fixtures;
 const immutable: string[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const file of immutable.splice(0)) spawnSync('chattr', ['-i', file]);
-  for (const serve of running.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
 function project(scenario: Record<string, unknown> = {}) {
-  const root = makeProject({ scenario });
-  roots.push(root);
+  const p = fixtures.project(scenario);
   // another local user must be able to reach the folder for the test to mean anything: only the token stops them
-  chmodSync(root, 0o755);
-  return { root, db: path.join(root, 'runner.db') };
+  chmodSync(p.root, 0o755);
+  return p;
 }
 
-async function serveOn(p: { root: string; db: string }, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const serve = await startServe(p.root, p.db, env, 0, args);
-  running.push(serve);
-  return serve;
-}
-
-async function restart(serve: ServeProcess, p: { root: string; db: string }, signal: NodeJS.Signals = 'SIGTERM', env: NodeJS.ProcessEnv = {}) {
+async function restart(serve: ServeProcess, p: ServedProject, signal: NodeJS.Signals = 'SIGTERM', env: NodeJS.ProcessEnv = {}) {
   serve.child.kill(signal);
   await serve.exited;
   running.splice(running.indexOf(serve), 1);
@@ -222,28 +208,7 @@ describe('a failed command (issue 12.7: its open phase stayed running for ever)'
   });
 });
 
-function serveOnce(args: string[]) {
-  const result = spawnSync(process.execPath, [BUILT_CLI, 'serve', ...args], { env: { ...process.env, IS_SANDBOX: '1' }, encoding: 'utf8', timeout: 30_000 });
-  return { code: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
-describe('start-up faults (issue 12.8)', () => {
-  it('a port in use fails before the new database file is created', async () => {
-    const p = project();
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const result = serveOnce(['--project', p.root, '--db', p.db, '--port', String(port), '--claude', SIM_CLAUDE]);
-      expect(result.code).toBe(1);
-      expect(result.output).toContain(`Port ${port} is already in use`);
-      expect(existsSync(p.db)).toBe(false);
-      expect(existsSync(`${p.db}.token`)).toBe(false);
-    } finally {
-      blocker.close();
-    }
-  });
-
+describe('start-up faults (issue 12.8; the port in use: serve-api.test.ts)', () => {
   it.runIf(asRoot)('a read-only database names the file and says read-only, and leaves it as it was', async () => {
     const p = project();
     const first = await serveOn(p);

@@ -29,10 +29,10 @@ async function receiver(answers: (number | 'hang')[] = []) {
   const received: Received[] = [];
   let requests = 0;
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    requests++;
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      requests++;
       const answer = answers.shift() ?? 204;
       if (answer === 'hang') return;
       if (answer < 300) received.push({ body: JSON.parse(body) as Notification, contentType: request.headers['content-type'] });
@@ -93,13 +93,13 @@ describe('the notifier', () => {
   it('a receiver that never answers times out; the listener returned at once', async () => {
     const hook = await receiver(['hang', 'hang']);
     const logs: string[] = [];
-    const notifier = createNotifier({ url: hook.url, project: '/p', batchId: () => 1, log: (m) => logs.push(m), timeoutMs: 200, retryDelayMs: 10 });
+    const notifier = createNotifier({ url: hook.url, project: '/p', batchId: () => 1, log: (m) => logs.push(m), timeoutMs: 2_000, retryDelayMs: 10 });
     notifier.listener(event({ type: 'error', payload: { scope: 'runner', message: 'internal error' } }));
     // the listener only started the delivery: nothing has reached the receiver yet
     expect(hook.requests()).toBe(0);
     await notifier.close(10_000);
     expect(hook.requests()).toBe(2);
-    expect(logs).toEqual([`notify: could not deliver the error notification to ${hook.url}: no answer within 200 ms`]);
+    expect(logs).toEqual([`notify: could not deliver the error notification to ${hook.url}: no answer within 2000 ms`]);
   });
 
   it('a receiver that is not there is logged, never thrown', async () => {

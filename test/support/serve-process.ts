@@ -1,9 +1,10 @@
 // Runs `sprint-runner serve` as a real child process (the built dist/cli.js) and talks to it over HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, SIM_CLAUDE } from './scenario.js';
+import { afterEach } from 'vitest';
+import { makeProject, REPO_ROOT, SIM_CLAUDE } from './scenario.js';
 import { waitFor } from './wait.js';
 
 export const BUILT_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -87,4 +88,44 @@ export async function dashboardOf(child: ChildProcess): Promise<{ url: string; o
     return /dashboard: (http:\/\/\S+)/.exec(output)?.[1];
   }, 'the dashboard URL', 60_000);
   return { url, output: () => output, exited };
+}
+
+export interface ServedProject {
+  root: string;
+  db: string;
+  /** where the simulated CLI writes its trace (SPRINT_SIM_TRACE) */
+  trace: string;
+}
+
+/**
+ * Demo projects and the serve processes on them for one test file: `project()` makes one, `serveOn()` serves it;
+ * after each test every serve still in `running` is ended (SIGTERM) and every project removed.
+ */
+export function serveFixtures() {
+  const running: ServeProcess[] = [];
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const serve of running.splice(0)) {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+    for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+  });
+  const project = (scenario: Record<string, unknown> = {}): ServedProject => {
+    const root = makeProject({ scenario });
+    roots.push(root);
+    return { root, db: path.join(root, 'runner.db'), trace: path.join(root, '.sprint-sim', 'trace.jsonl') };
+  };
+  const serveOn = async (p: ServedProject, args: string[] = [], env: NodeJS.ProcessEnv = {}) => {
+    const serve = await startServe(p.root, p.db, { SPRINT_SIM_TRACE: p.trace, ...env }, 0, args);
+    running.push(serve);
+    return serve;
+  };
+  return { running, project, serveOn };
+}
+
+/** `sprint-runner serve` run to its end (a start-up that must fail): its exit code and everything it printed. */
+export function serveOnce(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [BUILT_CLI, 'serve', ...args], { env: { ...process.env, IS_SANDBOX: '1', ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { code: result.status, output: `${result.stdout}${result.stderr}` };
 }
