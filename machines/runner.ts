@@ -235,6 +235,16 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       ...(options.sprintStatusCopy ? { copyFile: options.sprintStatusCopy } : {}),
     }));
 
+  /**
+   * Before a batch starts or resumes after children were ended (stop, crash recovery), the file they may have
+   * been writing is checked first, so no resumed subagent reads it half-written. A failure here is left to
+   * the batch's own first read, which reports it.
+   */
+  const repairSprintStatus = async (projectLayout: ProjectLayout) => {
+    const restored = await keeperFor(projectLayout).repair().catch(() => null);
+    if (restored !== null) pending.push({ type: 'warning', ts: Date.now(), payload: { message: restored } });
+  };
+
   const buildActors = (projectLayout: ProjectLayout): WorkflowActors => {
     let taxonomy: Taxonomy = {};
     const sprintStatus = keeperFor(projectLayout);
@@ -324,12 +334,15 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       const projectLayout = await layout;
       control = 'run';
       batchId = store.beginBatch({ maxCycles, projectRoot: projectLayout.root, startedAt: Date.now() });
+      await repairSprintStatus(projectLayout);
       launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
     pause: () => send('pause'),
     async resume() {
       if (actor && !finished) {
+        // after a stop in this process the children were ended: check the file before anything runs again
+        if (control === 'stop') await repairSprintStatus(await layout);
         send('run');
         return;
       }
@@ -342,6 +355,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       }
       const projectLayout = await layout;
       batchId = resumable.batchId;
+      await repairSprintStatus(projectLayout);
       control = 'stop';
       launch(provideWorkflow(buildActors(projectLayout)), { snapshot: prepareSnapshotForResume(resumable.snapshot) as Snapshot<unknown> });
       send('run');
