@@ -1,4 +1,5 @@
 // The dashboard's one model: the API state, the sprint, commands and the event history, patched by each pushed event.
+import type { LegacyEvent } from '../../db/legacy-reads.js';
 import { getJson } from './api.js';
 import { TASKS_PER_COMMAND, type ApiState, type CommandView, type SprintView, type StoredEvent, type TaskView, type TaxonomyView } from './types.js';
 
@@ -27,32 +28,16 @@ export const EVENT_PAGE = 2000;
 /** A command as /api/commands returns it: the view's fields, without the key the view adds. */
 type CommandRow = Omit<CommandView, 'key'>;
 
-/** A line of the legacy `docs/sprint-runner.csv`, as /api/legacy-events returns it. */
-interface LegacyRow {
-  id: number;
-  epoch: number;
-  epic: string;
-  story: string;
-  command: string;
-  taskId: string;
-  status: string;
-  message: string | null;
-  /** `csv` or `previous-db` */
-  source?: string;
-  /** the command run the server grouped the line into (interleaved parallel steps are paired, not adjacent) */
-  run?: string;
-}
-
 /**
  * History from before the tool, shaped like commands so every view shows it: the lines of one run (as the
  * server grouped them) are one command, and each start/end pair of a task id is one of its tasks.
  */
-export function legacyCommands(rows: readonly LegacyRow[]): CommandView[] {
+export function legacyCommands(rows: readonly LegacyEvent[]): CommandView[] {
   const commands: CommandView[] = [];
   const byRun = new Map<string, CommandView>();
   for (const row of rows) {
     const at = new Date(row.epoch * 1000).toISOString();
-    const run = row.run ?? `legacy:${row.id}`;
+    const run = row.run;
     let current = byRun.get(run);
     if (!current) {
       current = {
@@ -160,7 +145,7 @@ export class Store {
       return getJson<StoredEvent[]>(`/api/events?after=${after}&limit=${EVENT_PAGE}`).then((events) => ({ after, events }));
     });
     const commandsPromise = getJson<CommandRow[]>('/api/commands').catch(() => [] as CommandRow[]);
-    const legacyPromise = getJson<LegacyRow[]>('/api/legacy-events').catch(() => [] as LegacyRow[]);
+    const legacyPromise = getJson<LegacyEvent[]>('/api/legacy-events').catch(() => [] as LegacyEvent[]);
     const [state, taxonomy, machines, page] = await Promise.all([
       statePromise,
       getJson<TaxonomyView>('/api/taxonomy').catch(() => ({})),
