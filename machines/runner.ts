@@ -313,6 +313,16 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       ...(options.sprintStatusCopy ? { copyFile: options.sprintStatusCopy } : {}),
     }));
 
+  /**
+   * Before a batch starts or resumes after children were ended (stop, crash recovery), the file they may have
+   * been writing is checked first, so no resumed subagent reads it half-written. A failure here is left to
+   * the batch's own first read, which reports it.
+   */
+  const repairSprintStatus = async (projectLayout: ProjectLayout) => {
+    const restored = await keeperFor(projectLayout).repair().catch(() => null);
+    if (restored !== null) pending.push({ type: 'warning', ts: Date.now(), payload: { message: restored } });
+  };
+
   const buildActors = (projectLayout: ProjectLayout): WorkflowActors => {
     let taxonomy: Taxonomy = {};
     const sprintStatus = keeperFor(projectLayout);
@@ -464,6 +474,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         throw error;
       }
       if (budget !== null) publishBudget();
+      await repairSprintStatus(projectLayout);
       launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
@@ -474,6 +485,8 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       }
       if (actor && !finished) {
         pauseReason = null;
+        // after a stop in this process the children were ended: check the file before anything runs again
+        if (control === 'stop') await repairSprintStatus(await layout);
         send('run');
         return;
       }
@@ -495,6 +508,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         throw new RunnerError('budget-reached', `budget reached: batch ${batchId} spent $${spentUsd.toFixed(2)} of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
       }
       pauseReason = null;
+      await repairSprintStatus(projectLayout);
       control = 'stop';
       launch(provideWorkflow(buildActors(projectLayout)), { snapshot: prepareSnapshotForResume(resumable.snapshot) as Snapshot<unknown> });
       send('run');

@@ -15,6 +15,11 @@ export interface SprintStatusKeeper {
   read(): Promise<SprintStatusRead>;
   /** A command was ended by stop, crash recovery or a watchdog: the file may be half-written until the next good read. */
   noteKilled(): void;
+  /**
+   * Before anything runs after a kill: restores a half-written file and returns the warning, else null.
+   * Touches nothing otherwise (a missing file stays missing for the batch's own read to report).
+   */
+  repair(): Promise<string | null>;
 }
 
 export interface SprintStatusKeeperOptions {
@@ -39,40 +44,51 @@ export function createSprintStatusKeeper(layout: ProjectLayout, options: SprintS
     if (options.copyFile) await writeFile(options.copyFile, text).catch(() => undefined);
   };
 
+  const loadCopy = async () => {
+    if (loadedCopy) return;
+    loadedCopy = true;
+    if (lastGood === null && options.copyFile) lastGood = await readFile(options.copyFile, 'utf8').catch(() => null);
+  };
+
+  /** The file's text when it parses (remembered), or the restored last content, or null when neither applies. */
+  const check = async (): Promise<{ status: SprintStatus; restored: string | null } | null> => {
+    await loadCopy();
+    const file = layout.sprintStatusFile;
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text === null) return null;
+    const parsed = parseSprintStatus(text, file);
+    if (parsed.ok) {
+      await remember(text);
+      killed = false;
+      return { status: parsed.status, restored: null };
+    }
+    if (!killed || lastGood === null) return null;
+    const previous = parseSprintStatus(lastGood, file);
+    if (!previous.ok) return null;
+    await writeFileAtomic(file, lastGood);
+    killed = false;
+    const what = text.trim() === '' ? 'empty' : 'unparseable';
+    return {
+      status: previous.status,
+      restored:
+        `${file} was ${what} after a subagent was ended while it could be writing it; ` +
+        `it was restored to the last content the runner read (${Buffer.byteLength(lastGood)} bytes).`,
+    };
+  };
+
   return {
     noteKilled() {
       killed = true;
     },
+    async repair() {
+      if (!killed) return null;
+      return (await check())?.restored ?? null;
+    },
     async read() {
-      if (!loadedCopy) {
-        loadedCopy = true;
-        if (lastGood === null && options.copyFile) lastGood = await readFile(options.copyFile, 'utf8').catch(() => null);
-      }
-      const file = layout.sprintStatusFile;
-      const text = await readFile(file, 'utf8').catch(() => null);
-      const parsed = text === null ? null : parseSprintStatus(text, file);
-      if (text !== null && parsed?.ok) {
-        await remember(text);
-        killed = false;
-        return { status: parsed.status, restored: null };
-      }
-      if (text !== null && killed && lastGood !== null) {
-        const previous = parseSprintStatus(lastGood, file);
-        if (previous.ok) {
-          await writeFileAtomic(file, lastGood);
-          killed = false;
-          const what = text.trim() === '' ? 'empty' : 'unparseable';
-          return {
-            status: previous.status,
-            restored:
-              `${file} was ${what} after a subagent was ended while it could be writing it; ` +
-              `it was restored to the last content the runner read (${Buffer.byteLength(lastGood)} bytes).`,
-          };
-        }
-      }
+      const checked = await check();
+      if (checked !== null) return checked;
       // missing (a template is written) or unparseable without a kill: fails there, the file untouched
-      const status = await readSprintStatusFile(layout);
-      return { status, restored: null };
+      return { status: await readSprintStatusFile(layout), restored: null };
     },
   };
 }

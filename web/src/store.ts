@@ -32,7 +32,7 @@ export function legacyCommands(rows: readonly LegacyEvent[]): CommandView[] {
   const byRun = new Map<string, CommandView>();
   for (const row of rows) {
     const at = new Date(row.epoch * 1000).toISOString();
-    const run = row.run ?? `legacy:${row.id}`;
+    const run = row.run;
     let current = byRun.get(run);
     if (!current) {
       current = {
