@@ -74,7 +74,9 @@ function mountTabs(store: Store): void {
       for (const [id, el] of counts) setText(el, tabCount(id, store));
     }, 250);
   };
-  for (const topic of ['state', 'sprint', 'batches', 'history', 'command'] as const) store.on(topic, recount);
+  for (const topic of ['state', 'sprint', 'batches', 'history'] as const) store.on(topic, recount);
+  // a task line patches its command too: only a start or an end changes a count
+  store.on('event', (event) => (event.type === 'command:start' || event.type === 'command:end' || event.type === 'error' || event.type === 'story:status') && recount());
   // "open command" links anywhere: the Activity tab shows it
   window.addEventListener('sprint:open-command', () => select('activity'));
 }

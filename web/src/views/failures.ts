@@ -2,7 +2,7 @@
 import { clock, h, setAttr, setText, syncList } from '../dom.js';
 import { scopeLabel } from '../model.js';
 import type { Store } from '../store.js';
-import type { WireEvent } from '../types.js';
+import type { StoredEvent, WireEvent } from '../types.js';
 
 export interface Problem {
   key: string;
@@ -30,9 +30,14 @@ export function problemsOf(store: Store): Problem[] {
   for (const c of commands) {
     if (c.status === 'failed') out.push({ key: `f:${c.key}`, level: 'failed', at: new Date(c.endedAt ?? c.startedAt).getTime(), what: `${c.command} ${c.stories.join(',')}`, reason: c.message ?? 'failed', command: c.key });
   }
-  // this batch's events: the loaded ones after its last batch:start
-  const start = store.events.findLastIndex((e) => e.type === 'batch:start');
-  for (const stored of start >= 0 ? store.events.slice(start) : store.events) {
+  // this batch's events: the loaded ones after its last batch:start (read in place, newest first, no copy)
+  const events: StoredEvent[] = [];
+  for (let i = store.events.length - 1; i >= 0; i--) {
+    const stored = store.events[i]!;
+    if (stored.type === 'error' || stored.type === 'warning' || stored.type === 'story:status') events.push(stored);
+    if (stored.type === 'batch:start') break;
+  }
+  for (const stored of events) {
     const event = stored as WireEvent;
     if (event.type === 'error' || event.type === 'warning') {
       const p = event.payload;

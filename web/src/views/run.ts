@@ -243,8 +243,12 @@ export const runView: View = {
       else setAttr(background, 'data-empty', null);
       costs.refresh();
     });
+    // a task line patches its command too: Now is redrawn only when a command starts or ends (and each second)
+    const seen = new Map<string, CommandView['status']>();
     store.on('command', (command: CommandView) => {
       if (command.status !== 'running') costs.refresh();
+      if (seen.get(command.key) === command.status) return;
+      seen.set(command.key, command.status);
       if (store.state) renderNow(store.state);
     });
     store.on('history', () => costs.refresh());
