@@ -4,6 +4,7 @@ import type { Store } from '../store.js';
 import type { CommandView, TaskView } from '../types.js';
 import type { View } from '../view.js';
 import { statusOf, storyName } from './stories.js';
+import { showVerdict, trackVerdicts } from './verdict.js';
 
 /** how many stories the tab shows, newest activity first */
 const MAX_STORIES = 30;
@@ -17,6 +18,7 @@ function mount(container: HTMLElement, store: Store): void {
   const list = h('div', { class: 'activity-list', 'data-testid': 'activity-list' });
   const empty = h('div', { class: 'muted activity-empty' }, 'No activity yet: start a batch from the Run tab.');
   container.append(list, empty);
+  trackVerdicts(store, list);
 
   /** commands by story short id, in start order */
   const byStory = new Map<string, CommandView[]>();
@@ -128,6 +130,8 @@ function mount(container: HTMLElement, store: Store): void {
     // keyed by the row's place among all of the command's tasks, so dropping the oldest moves no key
     const own = c.tasks.map((task, index) => ({ task, index: skipped + index })).filter(({ task }) => !story || task.storyShortId === null || task.storyShortId === story);
     syncList(tasks!, own, ({ index }) => String(index), createTask, (el, { task }) => updateTask(el, task, c));
+    // a review attempt shows its verdict and the loop's decision (verdict.ts)
+    showVerdict(li, c.runId);
   }
 
   function createTask(): HTMLElement {
