@@ -54,6 +54,12 @@ function codeReviewRun(context: StoryContext): CommandRunInput {
   });
 }
 
+/** What names a review attempt in its verdict and decision events. */
+function attemptRef(context: StoryContext) {
+  const run = codeReviewRun(context);
+  return { story: context.story, command: run.spec.command, runId: run.runId, attempt: context.review.attempt };
+}
+
 function failureOf(output: CommandRunOutput, command: string, story: StoryRef): CommandFailure {
   return {
     command,
@@ -117,15 +123,11 @@ export const storyMachine = setup({
     }),
     emitVerdict: emit(({ context }) => {
       const report = context.report!;
-      const run = codeReviewRun(context);
       return {
         type: 'review:verdict' as const,
         payload: {
           kind: 'code-review' as const,
-          story: context.story,
-          command: run.spec.command,
-          runId: run.runId,
-          attempt: context.review.attempt,
+          ...attemptRef(context),
           source: context.verdict?.source ?? 'text',
           basis: report.basis,
           highest: report.highest,
@@ -140,14 +142,10 @@ export const storyMachine = setup({
     }),
     emitDecision: emit(({ context }) => {
       const decision = context.decision!;
-      const run = codeReviewRun(context);
       return {
         type: 'review:decision' as const,
         payload: {
-          story: context.story,
-          command: run.spec.command,
-          runId: run.runId,
-          attempt: context.review.attempt,
+          ...attemptRef(context),
           action: decision.action,
           reason: 'reason' in decision ? decision.reason : 'next-attempt',
           message: explainDecision(context.review.attempt, decision, context.report!),

@@ -3,7 +3,7 @@
 // when the pinned CLI is not installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claudeArgs } from '../../machines/actors/claude-command.js';
@@ -11,13 +11,8 @@ import { CLAUDE_BASE_ARGS, runClaudeProcess, STRUCTURED_OUTPUT_RETRIES } from '.
 import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../../machines/claude/types.js';
 import { CODE_REVIEW_SCHEMA, codeReviewVerdict, STORY_REVIEW_SCHEMA, storyReviewVerdict } from '../../machines/rules/review-verdict.js';
 import type { CommandSpec } from '../../machines/types.js';
+import { CLAUDE_BIN, IN_CI, offlineCliEnv, PINNED_VERSION } from './cli-env.js';
 import { startMockAnthropic, type MockAnthropic, type RecordedRequest } from './mock-anthropic.js';
-
-const PINNED_VERSION = '2.1.197';
-const CLAUDE_BIN =
-  process.env['SPRINT_RUNNER_CLAUDE_BIN'] ||
-  join(process.env['SPRINT_RUNNER_CLAUDE_CACHE'] || join(homedir(), '.cache', 'sprint-runner', `claude-code-${PINNED_VERSION}`), 'node_modules', '.bin', 'claude');
-const IN_CI = !!process.env['CI'] && process.env['CI'] !== 'false' && process.env['CI'] !== '0';
 
 function installedVersion(): string | null {
   if (!existsSync(CLAUDE_BIN)) return null;
@@ -80,21 +75,7 @@ function suite(): void {
         args: claudeArgs(command, 'bypassPermissions'),
         prompt,
         cwd: join(scratch, 'project'),
-        env: {
-          PATH: process.env['PATH'],
-          HOME: join(scratch, 'home'),
-          TMPDIR: join(scratch, 'tmp'),
-          LANG: 'C.UTF-8',
-          ANTHROPIC_BASE_URL: mock.url,
-          ANTHROPIC_API_KEY: 'sk-test-fake',
-          CLAUDE_CODE_MAX_RETRIES: '1',
-          IS_SANDBOX: '1',
-          DISABLE_AUTOUPDATER: '1',
-          DISABLE_TELEMETRY: '1',
-          DISABLE_ERROR_REPORTING: '1',
-          HTTPS_PROXY: mock.url,
-          NO_PROXY: '127.0.0.1,localhost',
-        },
+        env: offlineCliEnv(mock.url, join(scratch, 'home'), join(scratch, 'tmp')),
         resultGraceMs: 10_000,
         idleTimeoutMs: 60_000,
         treePollMs: 100,

@@ -7,6 +7,7 @@ import type { CommandView, TaskView } from '../types.js';
 import type { View } from '../view.js';
 import { statusOf, storyName } from './stories.js';
 import { openTranscript } from './transcript.js';
+import { showVerdict, trackVerdicts } from './verdict.js';
 
 /** how many stories the tab shows, newest activity first */
 const MAX_STORIES = 30;
@@ -15,21 +16,12 @@ const NO_STORY = '';
 
 const ms = (iso: string | null): number => (iso ? new Date(iso).getTime() : 0);
 
-/**
- * The hook for a code-review attempt's verdict (the review-verdict view fills it): each code-review command gets a
- * slot element; the renderer is called with the slot and the command whenever the command changes.
- */
-export type VerdictRenderer = (slot: HTMLElement, command: CommandView) => void;
-let renderVerdict: VerdictRenderer = () => {};
-export function setVerdictRenderer(renderer: VerdictRenderer): void {
-  renderVerdict = renderer;
-}
-
 function mount(container: HTMLElement, store: Store): void {
   const isRunning = (c: CommandView) => isRunningNow(c, store.state);
   const list = h('div', { class: 'activity-list', 'data-testid': 'activity-list' });
   const empty = h('div', { class: 'muted activity-empty' }, 'No activity yet: start a batch from the Run tab.');
   container.append(list, empty);
+  trackVerdicts(store, list);
 
   /** the story with the newest activity: open unless closed by hand */
   let newest: string | null = null;
@@ -150,7 +142,6 @@ function mount(container: HTMLElement, store: Store): void {
         h('span', { class: 'badge' }),
         h('span', { class: 'mono activity-duration' }),
         h('span', { class: 'muted activity-command-meta' }),
-        h('span', { class: 'activity-verdict', 'data-testid': 'review-verdict' }),
         // issue 13: what the agent said and did (the hook stays one button: the view lives in transcript.ts)
         h('button', { type: 'button', class: 'link activity-transcript', 'data-testid': 'open-transcript', onclick: (event: Event) => {
           const li = (event.currentTarget as HTMLElement).closest<HTMLElement>('.activity-command')!;
@@ -158,18 +149,17 @@ function mount(container: HTMLElement, store: Store): void {
         } }, 'transcript'),
       ),
       h('div', { class: 'activity-message' }),
+      // a review attempt's verdict and the loop's decision, filled by verdict.ts (hidden for other commands)
+      h('div', { class: 'activity-verdict', 'data-testid': 'review-verdict', hidden: true }),
       h('ol', { class: 'activity-tasks' }),
     );
   }
 
   function updateCommand(li: HTMLElement, c: CommandView, story: string): void {
-    const [head, message, tasks] = Array.from(li.children) as HTMLElement[];
-    const [name, badge, duration, meta, verdict] = Array.from(head!.children) as HTMLElement[];
+    const [head, message, , tasks] = Array.from(li.children) as HTMLElement[];
+    const [name, badge, duration, meta] = Array.from(head!.children) as HTMLElement[];
     const status = shownStatus(c, store.state);
     setAttr(li, 'data-key', c.key);
-    // a code-review attempt has a slot for its verdict and the loop's decision
-    verdict!.hidden = c.kind !== 'code-review';
-    if (c.kind === 'code-review') renderVerdict(verdict!, c);
     setText(name!, `${c.command}${c.attempt > 1 ? ` (attempt ${c.attempt})` : ''}${c.background ? ' · background' : ''}`);
     setAttr(name!, 'title', `${c.runId} · started ${dateTime(c.startedAt)}${c.endedAt ? ` · ended ${dateTime(c.endedAt)}` : ''}`);
     setText(badge!, status);
@@ -191,6 +181,8 @@ function mount(container: HTMLElement, store: Store): void {
     // keyed by the row's place among all of the command's tasks, so dropping the oldest moves no key
     const own = c.tasks.map((task, index) => ({ task, index: skipped + index })).filter(({ task }) => !story || task.storyShortId === null || task.storyShortId === story);
     syncList(tasks!, own, ({ index }) => String(index), createTask, (el, { task }) => updateTask(el, task, c));
+    // a review attempt shows its verdict and the loop's decision (verdict.ts)
+    showVerdict(li, c.runId);
   }
 
   function createTask(): HTMLElement {
