@@ -134,14 +134,17 @@ describe('environment variables for a service manager', () => {
     const [envPort, flagPort] = [await freePort(), await freePort()];
     const env = { SPRINT_RUNNER_PORT: String(envPort), SPRINT_RUNNER_HOST: '127.0.0.1', SPRINT_RUNNER_DB: db, SPRINT_RUNNER_CLAUDE: SIM_CLAUDE };
     const fromEnv = await startServing(['serve', '--project', root], env);
-    expect(fromEnv.url).toBe(`http://127.0.0.1:${envPort}`);
+    expect(new URL(fromEnv.url).origin).toBe(`http://127.0.0.1:${envPort}`);
     expect(fromEnv.output()).toContain(`database:  ${db}`);
-    expect((await fetch(`${fromEnv.url}/api/state`)).status).toBe(200);
+    // the printed URL carries the dashboard token (auth is on by default); scripts send it as a bearer token
+    const token = new URL(fromEnv.url).searchParams.get('token');
+    expect((await fetch(`${new URL(fromEnv.url).origin}/api/state`)).status).toBe(401);
+    expect((await fetch(`${new URL(fromEnv.url).origin}/api/state`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     fromEnv.child.kill('SIGINT');
     expect(await fromEnv.exited).toBe(0);
 
     const flagged = await startServing(['serve', '--project', root, '--port', String(flagPort)], env);
-    expect(flagged.url).toBe(`http://127.0.0.1:${flagPort}`);
+    expect(new URL(flagged.url).origin).toBe(`http://127.0.0.1:${flagPort}`);
     flagged.child.kill('SIGINT');
     expect(await flagged.exited).toBe(0);
   });

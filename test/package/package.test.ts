@@ -84,15 +84,22 @@ async function startDemo(pace: number) {
   const port = await freePort();
   const child = spawn(bin, ['demo', '--port', String(port), '--pace', String(pace)], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
-  const { url, output, exited } = await dashboardOf(child);
+  const printed = await dashboardOf(child);
+  const { output, exited } = printed;
+  // the printed URL carries the dashboard token (auth is on by default); requests here send it as a bearer token
+  const dashboard = new URL(printed.url);
+  const url = dashboard.origin;
   expect(url).toBe(`http://127.0.0.1:${port}`);
+  const token = dashboard.searchParams.get('token');
+  expect(token).toMatch(/^[\w-]{20,}$/);
+  const auth = { authorization: `Bearer ${token}` };
   const api = async <T>(route: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${url}${route}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    const response = await fetch(`${url}${route}`, body === undefined ? { headers: auth } : { method: 'POST', body: JSON.stringify(body), headers: { ...auth, 'Content-Type': 'application/json' } });
     expect(response.status, `${route}: ${await response.clone().text()}`).toBe(200);
     return (await response.json()) as T;
   };
   const copy = /demo project copied to (\S+)/.exec(output())![1]!;
-  return { child, url, api, exited, output, copy };
+  return { child, url, auth, api, exited, output, copy };
 }
 
 const status = async (demo: Awaited<ReturnType<typeof startDemo>>) => (await demo.api<{ status: string }>('/api/state')).status;
@@ -128,13 +135,14 @@ describe(`the packed ${manifest.name} installed into a fresh prefix (Node ${proc
 
   it('serves the dashboard and its script, runs a batch to completion, and Ctrl-C to the process leaves nothing behind', async () => {
     const demo = await startDemo(5);
-    const page = await fetch(`${demo.url}/`);
+    expect((await fetch(`${demo.url}/`)).status).toBe(401);
+    const page = await fetch(`${demo.url}/`, { headers: demo.auth });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     const script = /<script[^>]*src="([^"]+)"/.exec(html)?.[1];
     expect(script, html).toBeDefined();
-    const js = await fetch(new URL(script!, `${demo.url}/`));
+    const js = await fetch(new URL(script!, `${demo.url}/`), { headers: demo.auth });
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect((await js.text()).length).toBeGreaterThan(1000);

@@ -4,6 +4,7 @@ import { renderCommandPrompt } from '../../machines/actors/claude-command.js';
 import { buildCommandSpec } from '../../machines/command-spec.js';
 import { loadProjectLayout } from '../../machines/project/layout.js';
 import { PROMPT_VARIABLES } from '../../machines/rules/prompt.js';
+import { verdictSchemaArgs } from '../../machines/rules/review-verdict.js';
 import { mainFlow, makeProject, runBatch, type BatchRun } from '../support/scenario.js';
 
 let run: BatchRun | null = null;
@@ -19,11 +20,16 @@ describe('the claude child', () => {
   it('gets our exact argv, the project root as cwd, and a process group of its own', async () => {
     run = await runBatch({ developmentStatus: REVIEW_LOOP, scenario: twoReviews }, 1);
     const starts = run.trace().filter((t) => t.ev === 'start') as unknown as { argv: string[]; cwd: string; pid: number; pgid: number; logged: string }[];
+    // each attempt's session id is chosen before the spawn (issue 14); a review asks for its verdict as JSON (issue 10)
+    const schema = verdictSchemaArgs('code-review');
+    const session = (argv: string[]) => argv[argv.indexOf('--session-id') + 1] ?? '';
     expect(starts.map((s) => [s.logged, s.argv])).toEqual([
-      ['code-review-1', ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions']],
-      ['code-review-2', ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions', '--model', 'haiku']],
-      ['batch-commit', ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions']],
+      ['code-review-1', ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions', ...schema, '--session-id', session(starts[0]!.argv)]],
+      ['code-review-2', ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions', '--model', 'haiku', ...schema, '--session-id', session(starts[1]!.argv)]],
+      ['batch-commit', ['-p', '--output-format', 'stream-json', '--verbose', '--permission-mode', 'bypassPermissions', '--session-id', session(starts[2]!.argv)]],
     ]);
+    for (const start of starts) expect(session(start.argv)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(starts.map((s) => session(s.argv))).size).toBe(3);
     for (const start of starts) {
       expect(start.cwd).toBe(run.root);
       expect(start.pgid).toBe(start.pid);
@@ -83,7 +89,10 @@ describe('the claude child', () => {
         ...(kind === 'background-review-chain' ? { chain: { reviewType: 'story-review', promptFile: 'prompts/story-review.md' } } : {}),
       });
       const prompt = await renderCommandPrompt(layout, spec);
-      for (const name of PROMPT_VARIABLES) expect(prompt, `${kind}: {{${name}}}`).not.toContain(`{{${name}}}`);
+      // spec §1: the chain's template gets only its own three; it tells the chain agent to fill the rest itself
+      const own = kind === 'background-review-chain' ? (['review_type', 'story_keys', 'prompt_file'] as const) : PROMPT_VARIABLES;
+      for (const name of own) expect(prompt, `${kind}: {{${name}}}`).not.toContain(`{{${name}}}`);
+      if (kind === 'background-review-chain') expect(prompt).toContain('substitute `{{story_key}}` = 2a-1 and `{{review_attempt}}`');
       expect(prompt).toContain(kind === 'background-review-chain' ? 'Story keys: 2a-1' : 'Stories: 2a-1');
     }
   });
