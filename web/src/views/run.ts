@@ -15,6 +15,22 @@ const ENABLED: Record<string, ApiState['status'][]> = {
   stop: ['running', 'paused'],
 };
 
+/** `$3.20 of $5.00`, or the spend alone without a cap */
+export function budgetText(state: ApiState): string {
+  const budget = state.budget;
+  if (!budget) return '';
+  return budget.budgetUsd === null ? `${formatCost(budget.spentUsd)} spent, no budget` : `${formatCost(budget.spentUsd)} of ${formatCost(budget.budgetUsd)}`;
+}
+
+/** A budget field's value: empty = none, else a positive number of USD. */
+function parseBudgetField(text: string): number | null {
+  const value = text.trim().replace(/^\$/, '');
+  if (value === '') return null;
+  const usd = Number(value);
+  if (!(Number.isFinite(usd) && usd > 0)) throw new Error('the budget must be a positive number of USD, or empty for none');
+  return usd;
+}
+
 export function statusLine(state: ApiState): string {
   const cycle = state.cycle ? `${state.cycle.current}/${state.cycle.max === 'all' ? 'all' : state.cycle.max}` : '';
   switch (state.status) {
@@ -22,6 +38,7 @@ export function statusLine(state: ApiState): string {
       return `Running cycle ${cycle}`;
     case 'paused':
       if (state.usageLimit) return `Usage limit reached: waiting ${countdown(state.usageLimit.until)} for the reset, then the batch goes on by itself`;
+      if (state.pauseReason === 'budget reached') return `Paused: budget reached (${budgetText(state)}); raise the budget, then Resume`;
       return `Paused (cycle ${cycle}): running commands finish, nothing new starts`;
     case 'stopping':
       return 'Stopping: ending every child process tree…';
@@ -97,13 +114,34 @@ export const runView: View = {
   mount(container, store) {
     const cycles = h('input', { type: 'text', inputmode: 'numeric', size: 5, 'data-testid': 'run-cycles', value: ui().cycles, 'aria-label': 'cycles (a number or all)' });
     const error = h('span', { class: 'run-error', 'data-testid': 'run-error', role: 'alert' });
+    // issue 14: an optional cap per batch, raised while it runs or is paused at it; the continue-sessions switch
+    const budget = h('input', { type: 'text', inputmode: 'decimal', size: 6, 'data-testid': 'run-budget', placeholder: 'none', 'aria-label': 'budget in USD (empty: none)' });
+    const budgetLine = h('span', { class: 'muted run-budget-line', 'data-testid': 'run-budget-line' });
+    const setBudget = h('button', { class: 'action', 'data-testid': 'run-set-budget', title: 'set or raise the budget of the current batch', onclick: () => void (async () => {
+      setText(error, '');
+      try {
+        await postJson('/api/budget', { budgetUsd: parseBudgetField(budget.value) });
+        await store.refreshState();
+      } catch (e) {
+        setText(error, (e as Error).message);
+      }
+    })() }, 'Set budget');
+    const continueBox = h('input', { type: 'checkbox', 'data-testid': 'run-continue', checked: true, onchange: () => void (async () => {
+      try {
+        await postJson('/api/settings', { continueSessions: continueBox.checked });
+        await store.refreshState();
+      } catch (e) {
+        setText(error, (e as Error).message);
+      }
+    })() });
     const act = async (action: 'start' | 'pause' | 'resume' | 'stop') => {
       setText(error, '');
       try {
         if (action === 'start') {
           const count = parseCycles(cycles.value);
           if (count === null) throw new Error('cycles must be a whole number of at least 1, or "all"');
-          await postJson('/api/batch/start', { cycles: count });
+          const budgetUsd = parseBudgetField(budget.value);
+          await postJson('/api/batch/start', budgetUsd === null ? { cycles: count } : { cycles: count, budgetUsd });
         } else {
           await postJson(`/api/batch/${action}`);
         }
@@ -127,7 +165,17 @@ export const runView: View = {
     const logPanel = h('div', { class: 'panel log-panel' }, h('h2', {}, 'Event log'));
 
     container.append(
-      h('div', { class: 'toolbar run-controls' }, h('label', {}, 'Cycles ', cycles), ...buttons, error),
+      h(
+        'div',
+        { class: 'toolbar run-controls' },
+        h('label', {}, 'Cycles ', cycles),
+        h('label', {}, 'Budget $', budget),
+        ...buttons,
+        setBudget,
+        h('label', { title: 'an interrupted step continues its CLI session instead of starting over' }, continueBox, ' continue interrupted work'),
+        budgetLine,
+        error,
+      ),
       status,
       nextBatch,
       h('div', { class: 'run-grid' }, h('div', { class: 'panel' }, h('h2', {}, 'Now'), current, phase, progress), h('div', { class: 'panel' }, h('h2', {}, 'Background tasks'), background), costs.panel),
@@ -146,6 +194,8 @@ export const runView: View = {
       });
       setText(status, statusLine(state));
       status.dataset['status'] = state.status;
+      setText(budgetLine, budgetText(state));
+      if (state.continueSessions !== undefined) continueBox.checked = state.continueSessions;
       // when a batch completes, ask for the next one's size
       nextBatch.hidden = state.status !== 'completed';
       if (state.status === 'completed' && lastStatus && lastStatus !== 'completed') cycles.focus();
