@@ -1,31 +1,11 @@
 // The budget and the continue switch on the Run tab, in Debian's Chromium against a real `serve`.
-import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { haveChromium, useBrowser } from '../support/browser.js';
 import { makeProject } from '../support/scenario.js';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
+import { startServe } from '../support/serve-process.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (process.env['CI'] && !haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run must install the chromium package`);
-
-let browser: Browser;
-const serves: ServeProcess[] = [];
-const roots: string[] = [];
-beforeAll(async () => {
-  if (haveChromium) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const serve of serves.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { browser: chromiumBrowser, serves, roots } = useBrowser();
 
 describe.skipIf(!haveChromium)('budget on the Run tab', () => {
   it('a batch started with a budget pauses at it, shows the spend beside the cap, and resumes once it is raised', async () => {
@@ -33,7 +13,7 @@ describe.skipIf(!haveChromium)('budget on the Run tab', () => {
     roots.push(root);
     const serve = await startServe(root, path.join(root, 'runner.db'), { SPRINT_SIM_PACE_MS: '0' });
     serves.push(serve);
-    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    const page = await (await chromiumBrowser().newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     await page.goto(serve.url);
     await page.getByTestId('run-status').waitFor();
     await expect.poll(() => page.getByTestId('run-start').isEnabled(), { timeout: 15_000 }).toBe(true);

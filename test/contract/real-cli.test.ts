@@ -5,7 +5,7 @@
 // /node_modules/.bin/claude. Missing: skipped locally, a failure when CI is set (CI installs it).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claudeArgs } from '../../machines/actors/claude-command.js';
@@ -14,12 +14,9 @@ import { isAlive, listDescendants, readProcStat, readProcessStartTime } from '..
 import type { ClaudeProcessHandle, ClaudeProcessMessage, CommandOutcome } from '../../machines/claude/types.js';
 import type { CommandSpec } from '../../machines/types.js';
 import { waitFor } from '../support/wait.js';
+import { CLAUDE_BIN, contractEnv, PINNED_VERSION } from './cli-env.js';
 import { SIDE_USAGE, startMockAnthropic, type MockAnthropic, type MockUsage, type RecordedRequest } from './mock-anthropic.js';
 
-const PINNED_VERSION = '2.1.197';
-const CLAUDE_BIN =
-  process.env['SPRINT_RUNNER_CLAUDE_BIN'] ||
-  join(process.env['SPRINT_RUNNER_CLAUDE_CACHE'] || join(homedir(), '.cache', 'sprint-runner', `claude-code-${PINNED_VERSION}`), 'node_modules', '.bin', 'claude');
 const IN_CI = !!process.env['CI'] && process.env['CI'] !== 'false' && process.env['CI'] !== '0';
 const INSTALL_HINT = 'install it with `bash scripts/install-claude.sh` (or point SPRINT_RUNNER_CLAUDE_BIN at a claude 2.1.197)';
 
@@ -97,24 +94,7 @@ function contractSuite(): void {
 
   /** The environment a CI machine needs for the real CLI: throwaway HOME, the mock as API, nothing else reachable. */
   function cliEnv(): NodeJS.ProcessEnv {
-    return {
-      PATH: process.env['PATH'],
-      HOME: home,
-      TMPDIR: tmp,
-      LANG: 'C.UTF-8',
-      ANTHROPIC_BASE_URL: mock.url,
-      ANTHROPIC_API_KEY: 'sk-test-fake',
-      CLAUDE_CODE_MAX_RETRIES: '1',
-      // bypassPermissions is refused for root without it
-      IS_SANDBOX: '1',
-      DISABLE_AUTOUPDATER: '1',
-      DISABLE_TELEMETRY: '1',
-      DISABLE_ERROR_REPORTING: '1',
-      // What still wants api.anthropic.com goes through this "proxy", which records and refuses it. Not
-      // CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: it would also drop the title request a real run makes.
-      HTTPS_PROXY: mock.url,
-      NO_PROXY: '127.0.0.1,localhost',
-    };
+    return contractEnv(mock.url, home, tmp);
   }
 
   /** a haiku command, as the machines hand it to the claudeCommand actor */

@@ -64,7 +64,7 @@ describe('batches', () => {
     const all = insertBatch(db, { startedAt: T0, maxCycles: 'all', status: 'running', projectRoot: '/q' });
     expect(all).toBe(id + 1);
     expect(rows(db, 'SELECT * FROM batches WHERE id = ?', id)).toEqual([
-      { id, started_at: T0, ended_at: null, max_cycles: '3', cycles_completed: 0, status: 'running', message: null, project_root: '/p' },
+      { id, started_at: T0, ended_at: null, max_cycles: '3', cycles_completed: 0, status: 'running', message: null, project_root: '/p', budget_usd: null },
     ]);
     updateBatch(db, id, { cyclesCompleted: 2 });
     updateBatch(db, id, { status: 'completed', endedAt: '2030-01-01T01:00:00.000Z', message: 'done' });
