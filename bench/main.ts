@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureInterruption } from './interruption.js';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import {
   api,
@@ -29,7 +30,7 @@ import {
 
 const { values: flags } = parseArgs({
   options: {
-    /** comma-separated: latency, throughput (also RSS and first paint), resume (also idle CPU) */
+    /** comma-separated: latency, throughput (also RSS and first paint), resume (also idle CPU), interruption (tokens, continued vs restarted) */
     only: { type: 'string' },
     /** write --cpu-prof profiles of every serve process to this folder */
     prof: { type: 'string' },
@@ -46,7 +47,7 @@ const { values: flags } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const only = new Set((flags.only ?? 'latency,throughput,resume').split(','));
+const only = new Set((flags.only ?? 'latency,throughput,resume,interruption').split(','));
 const nodeArgs = flags.prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.prof)}`] : [];
 const RATE = Number(flags.rate);
 const SECONDS = Number(flags.seconds);
@@ -413,6 +414,13 @@ try {
     else cleanups.push(() => rmSync(project.root, { recursive: true, force: true }));
     if (only.has('throughput')) await figureThroughputRssPaint(project);
     if (only.has('resume')) await figureIdleAndResume(project);
+  }
+  if (only.has('interruption')) {
+    log('interruption: a dev-story stopped at its middle, then continued or restarted (simulated CLI)');
+    const f = await measureInterruption();
+    const conditions = `simulated CLI, dev-story of ${f.turns} turns stopped after ${f.stalledAfter}; tokens sent = input + cache read + cache write of the next attempt (${f.continuedTurns} turns continued, ${f.restartedTurns} restarted); uninterrupted run ${n(f.uninterrupted)}`;
+    rows.push({ figure: 'tokens after an interruption, continued', value: n(f.continued), target: '< restarted', met: mark(f.continued < f.restarted), conditions });
+    rows.push({ figure: 'tokens after an interruption, restarted', value: n(f.restarted), target: '-', met: mark(null), conditions: `${((1 - f.continued / f.restarted) * 100).toFixed(0)}% saved by continuing` });
   }
 } catch (error) {
   notes.push(`bench failed: ${(error as Error).stack ?? String(error)}`);

@@ -49,31 +49,21 @@ export function saveTranscript(db: SprintDb, key: { runId: string; attempt: numb
     db.kysely.selectFrom('commands').select('id').where('run_id', '=', key.runId).where('attempt', '=', key.attempt).orderBy('id', 'desc').limit(1),
   );
   if (!command) return false;
+  const columns = {
+    head: record.head,
+    tail: record.tail,
+    lines: record.lines,
+    bytes: record.bytes,
+    cut_lines: record.cutLines,
+    cut_bytes: record.cutBytes,
+    saved_at: new Date().toISOString(),
+  };
   runSync(
     db,
     db.kysely
       .insertInto('transcripts')
-      .values({
-        command_id: command.id,
-        head: record.head,
-        tail: record.tail,
-        lines: record.lines,
-        bytes: record.bytes,
-        cut_lines: record.cutLines,
-        cut_bytes: record.cutBytes,
-        saved_at: new Date().toISOString(),
-      })
-      .onConflict((oc) =>
-        oc.column('command_id').doUpdateSet({
-          head: record.head,
-          tail: record.tail,
-          lines: record.lines,
-          bytes: record.bytes,
-          cut_lines: record.cutLines,
-          cut_bytes: record.cutBytes,
-          saved_at: new Date().toISOString(),
-        }),
-      ),
+      .values({ command_id: command.id, ...columns })
+      .onConflict((oc) => oc.column('command_id').doUpdateSet(columns)),
   );
   return true;
 }

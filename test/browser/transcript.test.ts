@@ -1,34 +1,13 @@
 // The transcript view in Debian's Chromium against a real `serve`: a command's conversation, folded tools, the result, and no HTML injection.
-import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { haveChromium, useBrowser } from '../support/browser.js';
 import { makeProject } from '../support/scenario.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (process.env['CI'] && !haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run must install the chromium package`);
-
-let browser: Browser;
-const serves: ServeProcess[] = [];
-const roots: string[] = [];
-
-beforeAll(async () => {
-  if (!haveChromium) return;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  for (const serve of serves.splice(0)) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const { browser: chromiumBrowser, serves, roots } = useBrowser();
 
 /** A finished one-story batch (code-review, batch-commit) on a real serve, and the dashboard on its Activity tab. */
 async function finishedBatch(): Promise<{ serve: ServeProcess; page: Page }> {
@@ -38,7 +17,7 @@ async function finishedBatch(): Promise<{ serve: ServeProcess; page: Page }> {
   serves.push(serve);
   await serve.api('/api/batch/start', { method: 'POST', body: { cycles: 1 } });
   await waitFor(async () => (await serve.api<{ status: string }>('/api/state')).body.status === 'completed' || null, 'the batch', 30_000);
-  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  const page = await (await chromiumBrowser().newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   page.on('pageerror', (error) => console.error('page error:', error));
   await page.goto(serve.url);
   await page.locator('[data-tab="activity"]').click();

@@ -7,7 +7,7 @@
 // claudeCommand actor then starts afresh; `--max-budget-usd` ends a run with subtype error_max_budget_usd.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createActor, setup, assign, type AnyActorLogic } from 'xstate';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,12 +17,9 @@ import type { ClaudeProcessMessage, CommandOutcome } from '../../machines/claude
 import type { ClaudeActorEvent, ProgressMessage } from '../../machines/command.machine.js';
 import type { ProjectLayout } from '../../machines/project/layout.js';
 import type { CommandSpec } from '../../machines/types.js';
+import { CLAUDE_BIN, offlineCliEnv, PINNED_VERSION } from './cli-env.js';
 import { startMockAnthropic, type MockAnthropic, type RecordedRequest } from './mock-anthropic.js';
 
-const PINNED_VERSION = '2.1.197';
-const CLAUDE_BIN =
-  process.env['SPRINT_RUNNER_CLAUDE_BIN'] ||
-  join(process.env['SPRINT_RUNNER_CLAUDE_CACHE'] || join(homedir(), '.cache', 'sprint-runner', `claude-code-${PINNED_VERSION}`), 'node_modules', '.bin', 'claude');
 const IN_CI = !!process.env['CI'] && process.env['CI'] !== 'false' && process.env['CI'] !== '0';
 
 const installed = existsSync(CLAUDE_BIN) && (spawnSync(CLAUDE_BIN, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '').startsWith(PINNED_VERSION);
@@ -56,21 +53,7 @@ function suite(): void {
   });
   afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-  const env = (): NodeJS.ProcessEnv => ({
-    PATH: process.env['PATH'],
-    HOME: home,
-    TMPDIR: tmp,
-    LANG: 'C.UTF-8',
-    ANTHROPIC_BASE_URL: mock.url,
-    ANTHROPIC_API_KEY: 'sk-test-fake',
-    CLAUDE_CODE_MAX_RETRIES: '1',
-    IS_SANDBOX: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    HTTPS_PROXY: mock.url,
-    NO_PROXY: '127.0.0.1,localhost',
-  });
+  const env = (): NodeJS.ProcessEnv => offlineCliEnv(mock.url, home, tmp);
 
   async function run(args: string[], prompt: string): Promise<{ outcome: CommandOutcome; messages: ClaudeProcessMessage[] }> {
     const messages: ClaudeProcessMessage[] = [];

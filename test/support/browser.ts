@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { REPO_ROOT } from './scenario.js';
 import type { ServeProcess } from './serve-process.js';
 
@@ -60,4 +61,21 @@ export class TestServes {
     }
     for (const root of this.roots.splice(0)) rmSync(root, { recursive: true, force: true });
   }
+}
+
+// In CI a missing browser is a failure, never a skip: .ci/run installs Debian's chromium.
+if (process.env['CI'] && !haveChromium) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run must install the chromium package`);
+
+/** Registers the hooks of a browser test file: one Chromium for the file, each test's serves and folders ended after it. */
+export function useBrowser(): { browser(): Browser; serves: ServeProcess[]; roots: string[] } {
+  let browser: Browser | null = null;
+  const owned = new TestServes();
+  beforeAll(async () => {
+    if (haveChromium) browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(() => owned.cleanUp());
+  return { browser: () => browser!, serves: owned.serves, roots: owned.roots };
 }

@@ -236,6 +236,11 @@ export class Store {
           this.emit('command', command);
           this.noteCurrentTask(command, task);
         }
+        // the model that really runs the attempt (the override, then the CLI's own name for it)
+        if (command && (p['kind'] === 'init' || p['kind'] === 'session') && p['model']) {
+          command.model = p['model'] as string;
+          this.emit('command', command);
+        }
         break;
       }
       case 'command:end': {
@@ -267,7 +272,7 @@ export class Store {
         break;
     }
     // a task phase only moves the current task, which noteCurrentTask patches here; the rest needs the server
-    if (['state', 'batch:start', 'batch:end', 'cycle:start', 'cycle:end', 'command:start', 'command:end'].includes(event.type)) {
+    if (['state', 'batch:start', 'batch:end', 'cycle:start', 'cycle:end', 'command:start', 'command:end', 'budget'].includes(event.type)) {
       this.refetch('state', () => this.refreshState());
     }
     if (['batch:start', 'batch:end', 'state', 'command:end'].includes(event.type)) this.refetch('batches', () => this.refreshBatches(), 300);

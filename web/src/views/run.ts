@@ -40,6 +40,22 @@ export function cycleWords(state: ApiState): string {
   return isLive(state) && state.cycle ? `cycle ${state.cycle.current}/${max} running · ${done}` : done;
 }
 
+/** `$3.20 of $5.00`, or the spend alone without a cap */
+export function budgetText(state: ApiState): string {
+  const budget = state.budget;
+  if (!budget) return '';
+  return budget.budgetUsd === null ? `${formatCost(budget.spentUsd)} spent, no budget` : `${formatCost(budget.spentUsd)} of ${formatCost(budget.budgetUsd)}`;
+}
+
+/** A budget field's value: empty = none, else a positive number of USD. */
+function parseBudgetField(text: string): number | null {
+  const value = text.trim().replace(/^\$/, '');
+  if (value === '') return null;
+  const usd = Number(value);
+  if (!(Number.isFinite(usd) && usd > 0)) throw new Error('the budget must be a positive number of USD, or empty for none');
+  return usd;
+}
+
 export function statusLine(state: ApiState): string {
   const cycle = state.cycle ? `${state.cycle.current}/${state.cycle.max === 'all' ? 'all' : state.cycle.max}` : '';
   const took = batchTime(state);
@@ -48,6 +64,7 @@ export function statusLine(state: ApiState): string {
       return `Running cycle ${cycle} · ${took} elapsed · ${state.batch?.cyclesCompleted ?? 0} completed`;
     case 'paused':
       if (state.usageLimit) return `Usage limit reached: waiting ${countdown(state.usageLimit.until)} for the reset, then the batch goes on by itself`;
+      if (state.pauseReason === 'budget reached') return `Paused: budget reached (${budgetText(state)}); raise the budget, then Resume`;
       return `Paused (cycle ${cycle}, ${took} elapsed): running commands finish, nothing new starts`;
     case 'stopping':
       return 'Stopping: ending every child process tree…';
@@ -141,6 +158,26 @@ export const runView: View = {
   mount(container, store) {
     const cycles = h('input', { type: 'text', inputmode: 'numeric', size: 5, 'data-testid': 'run-cycles', value: ui().cycles, 'aria-label': 'cycles (a number or all)' });
     const error = h('span', { class: 'run-error', 'data-testid': 'run-error', role: 'alert' });
+    // issue 14: an optional cap per batch, raised while it runs or is paused at it; the continue-sessions switch
+    const budget = h('input', { type: 'text', inputmode: 'decimal', size: 6, 'data-testid': 'run-budget', placeholder: 'none', 'aria-label': 'budget in USD (empty: none)' });
+    const budgetLine = h('span', { class: 'muted run-budget-line', 'data-testid': 'run-budget-line' });
+    const setBudget = h('button', { class: 'action', 'data-testid': 'run-set-budget', title: 'set or raise the budget of the current batch', onclick: () => void (async () => {
+      setText(error, '');
+      try {
+        await postJson('/api/budget', { budgetUsd: parseBudgetField(budget.value) });
+        await store.refreshState();
+      } catch (e) {
+        setText(error, (e as Error).message);
+      }
+    })() }, 'Set budget');
+    const continueBox = h('input', { type: 'checkbox', 'data-testid': 'run-continue', checked: true, onchange: () => void (async () => {
+      try {
+        await postJson('/api/settings', { continueSessions: continueBox.checked });
+        await store.refreshState();
+      } catch (e) {
+        setText(error, (e as Error).message);
+      }
+    })() });
     const act = async (action: Action) => {
       setText(error, '');
       try {
@@ -150,7 +187,8 @@ export const runView: View = {
           // on a resumable batch Start discards it: the server refuses (409 resumable-batch) unless told so
           const discard = !!store.state && RESUMABLE.includes(store.state.status);
           if (discard && !window.confirm(`Discard batch #${store.state?.batch?.id ?? ''} (it cannot be resumed afterwards) and start a new one?`)) return;
-          await postJson('/api/batch/start', discard ? { cycles: count, discard: true } : { cycles: count });
+          const budgetUsd = parseBudgetField(budget.value);
+          await postJson('/api/batch/start', { cycles: count, ...(discard ? { discard: true } : {}), ...(budgetUsd === null ? {} : { budgetUsd }) });
         } else {
           await postJson(`/api/batch/${action}`);
         }
@@ -176,8 +214,18 @@ export const runView: View = {
     const updated = h('span', { class: 'muted run-updated', 'data-testid': 'last-update' });
     const failures = mountFailures(store);
     container.append(
-      // i14 adds its budget field beside the cycles input
-      h('div', { class: 'toolbar run-controls' }, h('label', {}, 'Cycles ', cycles), ...buttons, error, updated),
+      h(
+        'div',
+        { class: 'toolbar run-controls' },
+        h('label', {}, 'Cycles ', cycles),
+        h('label', {}, 'Budget $', budget),
+        ...buttons,
+        setBudget,
+        h('label', { title: 'an interrupted step continues its CLI session instead of starting over' }, continueBox, ' continue interrupted work'),
+        budgetLine,
+        error,
+        updated,
+      ),
       status,
       nextBatch,
       failures,
@@ -223,6 +271,8 @@ export const runView: View = {
       setText(start!, resumable ? 'Discard and start new' : 'Start');
       setText(status, statusLine(state));
       status.dataset['status'] = state.status;
+      setText(budgetLine, budgetText(state));
+      if (state.continueSessions !== undefined) continueBox.checked = state.continueSessions;
       // when a batch completes, ask for the next one's size
       nextBatch.hidden = state.status !== 'completed';
       if (state.status === 'completed' && lastStatus && lastStatus !== 'completed') cycles.focus();
