@@ -14,7 +14,7 @@ describe.skipIf(!haveChromium)('budget on the Run tab', () => {
     const serve = await startServe(root, path.join(root, 'runner.db'), { SPRINT_SIM_PACE_MS: '0' });
     serves.push(serve);
     const page = await (await chromiumBrowser().newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-    await page.goto(serve.url);
+    await page.goto(serve.dashboardUrl);
     await page.getByTestId('run-status').waitFor();
     await expect.poll(() => page.getByTestId('run-start').isEnabled(), { timeout: 15_000 }).toBe(true);
 

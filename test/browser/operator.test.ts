@@ -52,7 +52,7 @@ async function timelineFit(page: Page): Promise<{ barsRight: number; viewRight: 
 describe.skipIf(!haveChromium)('the operator dashboard in Chromium', () => {
   it('after a demo batch: its history row, the Batch card, tab counts, title, favicon, last update, collapsed activity, a timeline that fits', async () => {
     const serve = await serveProject(makeProject({ scenario: { commands: { 'code-review': ['slow:300'] } } }));
-    const page = await openDashboard(browser, serve.url);
+    const page = await openDashboard(browser, serve.dashboardUrl);
     await runBatch(page, '1');
 
     // the Batch card and the status line use the same words for cycles, and say how long it took
@@ -118,11 +118,15 @@ describe.skipIf(!haveChromium)('the operator dashboard in Chromium', () => {
     await tab(page, 'inspector');
     await expect.poll(() => page.evaluate(() => [...document.querySelectorAll('.view-inspector g.active')].map((g) => g.textContent ?? '').join('|')), { timeout: 20_000 }).toMatch(/completed/);
     expect(await page.evaluate(() => [...document.querySelectorAll('.view-inspector g.active')].some((g) => /cycling/.test(g.textContent ?? '')))).toBe(false);
+    // the cycle chart at Fit stays readable (its 13 px state names drawn at 8.7 px or more): it scrolls for the rest
+    await page.getByTestId('inspector-machine').selectOption('cycle');
+    await page.getByTestId('inspector-fit').click();
+    expect(Number((await text(page, 'inspector-zoom')).replace('%', ''))).toBeGreaterThanOrEqual(67);
   });
 
   it('on a stopped batch: Resume is the primary action, Start becomes "Discard and start new", Now and the inspector show nothing running', async () => {
     const serve = await serveProject(makeProject({ scenario: { commands: { 'code-review': ['slow:20000'], 'dev-story': ['slow:20000'], 'create-story': ['slow:20000'] } } }));
-    const page = await openDashboard(browser, serve.url);
+    const page = await openDashboard(browser, serve.dashboardUrl);
     await page.getByTestId('run-cycles').fill('2');
     await page.getByTestId('run-start').click();
     await expect.poll(() => page.getByTestId('now-command').count(), { timeout: 30_000 }).toBeGreaterThan(0);
@@ -144,7 +148,7 @@ describe.skipIf(!haveChromium)('the operator dashboard in Chromium', () => {
 
   it('a failed command is in the problems panel with its reason, and its link opens the command', async () => {
     const serve = await serveProject(makeProject({ scenario: { stories: { '1-3': { run: { 'code-review': ['is-error', 'ok'] } } } } }));
-    const page = await openDashboard(browser, serve.url);
+    const page = await openDashboard(browser, serve.dashboardUrl);
     await runBatch(page, '1');
     const failure = page.locator('[data-testid="failure"][data-level="failed"]').first();
     await expect.poll(() => failure.textContent(), { timeout: 10_000 }).toMatch(/failed.*code-review-1 1-3/);
@@ -191,7 +195,7 @@ describe.skipIf(!haveChromium)('the operator dashboard in Chromium', () => {
 
   it.skipIf(!existsSync(REAL_WORLD))('on a real project with days of legacy history: Fit fits, gaps are compacted with dates, nothing phantom runs, legacy is never joined to runs', async () => {
     const serve = await serveProject(copyRealWorld(), '0');
-    const page = await openDashboard(browser, serve.url);
+    const page = await openDashboard(browser, serve.dashboardUrl);
     await tab(page, 'timeline');
     await expect.poll(() => page.getByTestId('timeline-bar').count(), { timeout: 20_000 }).toBeGreaterThan(20);
     await page.getByTestId('timeline-fit').click();

@@ -19,7 +19,7 @@ async function finishedBatch(): Promise<{ serve: ServeProcess; page: Page }> {
   await waitFor(async () => (await serve.api<{ status: string }>('/api/state')).body.status === 'completed' || null, 'the batch', 30_000);
   const page = await (await chromiumBrowser().newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   page.on('pageerror', (error) => console.error('page error:', error));
-  await page.goto(serve.url);
+  await page.goto(serve.dashboardUrl);
   await page.locator('[data-tab="activity"]').click();
   await expect.poll(() => page.getByTestId('open-transcript').count(), { timeout: 15_000 }).toBeGreaterThan(0);
   return { serve, page };
@@ -47,7 +47,7 @@ describe.skipIf(!haveChromium)('transcript view in Chromium', () => {
     expect(await dialog.getByTestId('transcript-resume').textContent()).toBe(`claude --resume ${row.sessionId}`);
     expect(await dialog.getByTestId('transcript-download').getAttribute('href')).toBe(`/api/commands/${row.id}/transcript.jsonl`);
     // the raw download holds the stream-json as printed
-    const raw = await (await fetch(`${serve.url}/api/commands/${row.id}/transcript.jsonl`)).text();
+    const raw = await (await fetch(`${serve.url}/api/commands/${row.id}/transcript.jsonl`, { headers: { authorization: `Bearer ${serve.token}` } })).text();
     const lines = raw.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     expect(lines[0]).toMatchObject({ type: 'system' });
     expect(lines.at(-1)).toMatchObject({ type: 'result' });

@@ -24,8 +24,10 @@ type J = any;
 
 const tempDirs: string[] = [];
 const strayPids: number[] = [];
+/** every simulated CLI a test started: a test that fails half-way (a timed-out wait) must not leave one running */
+const startedPids: number[] = [];
 afterAll(() => {
-  for (const pid of strayPids) {
+  for (const pid of [...strayPids, ...startedPids]) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
@@ -114,6 +116,7 @@ function start(cwd: string, prompt: string | null, o: StartOptions = {}): Handle
   if (o.env?.SPRINT_SIM_STATE) env.SPRINT_SIM_STATE = o.env.SPRINT_SIM_STATE;
   env.SPRINT_SIM_TRACE = o.trace ?? path.join(cwd, '.sprint-sim/trace.jsonl');
   const child = spawn(process.execPath, argv, { cwd, env, stdio: [o.positional !== undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (child.pid !== undefined) startedPids.push(child.pid);
   if (prompt !== null) child.stdin?.end(prompt);
   const lines: string[] = [];
   let buf = '';

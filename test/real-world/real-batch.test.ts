@@ -38,7 +38,7 @@ describe('a batch of two cycles on the real project', () => {
     await serving.runner.start({ cycles: 2 });
     const output = await serving.runner.done();
     expect(output).toMatchObject({ type: 'ok', cyclesCompleted: 2 });
-    const legacyDuring = (await (await fetch(`${serving.url}/api/legacy-events`)).json()) as unknown[];
+    const legacyDuring = (await (await fetch(`${serving.url}/api/legacy-events`, { headers: { authorization: `Bearer ${serving.token}` } })).json()) as unknown[];
     await serving.close();
     servings.splice(0);
 
@@ -63,7 +63,7 @@ describe('a batch of two cycles on the real project', () => {
     const csvLinesAfter = readFileSync(path.join(root, LEGACY_CSV_REL), 'utf8').split('\n').filter(Boolean).length;
     expect(csvLinesAfter).toBeGreaterThan(csvLinesBefore);
     const restarted = await start(root);
-    const legacyAfter = (await (await fetch(`${restarted.url}/api/legacy-events`)).json()) as unknown[];
+    const legacyAfter = (await (await fetch(`${restarted.url}/api/legacy-events`, { headers: { authorization: `Bearer ${restarted.token}` } })).json()) as unknown[];
     expect(legacyAfter).toEqual(legacyDuring);
     expect(legacyAfter).toHaveLength(csvLinesBefore);
     expect(sha256(path.join(root, PREVIOUS_DB_REL))).toBe(previousHash);

@@ -40,7 +40,8 @@ async function start(root: string): Promise<Serving> {
 }
 
 async function api<T>(serving: Serving, route: string): Promise<T> {
-  const response = await fetch(`${serving.url}${route}`);
+  // auth is on by default: a script sends the token as a bearer token
+  const response = await fetch(`${serving.url}${route}`, { headers: serving.token ? { authorization: `Bearer ${serving.token}` } : {} });
   expect(response.status, route).toBe(200);
   return (await response.json()) as T;
 }

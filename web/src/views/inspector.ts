@@ -12,6 +12,8 @@ import { TransitionLog, type TransitionEntry } from '../inspector/transitions.js
 
 const MACHINES = ['batch', 'cycle', 'story', 'review', 'commandRun'];
 const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.75, 0.85, 1, 1.15, 1.3, 1.5, 1.75, 2];
+/** Below this zoom a chart's 13 px state names (layout.ts FONTS.key) are under 8.7 px: too small to read. */
+const READABLE_ZOOM = 0.67;
 
 /** The inspector's section of the saved UI state, with the zoom per machine and `follow` kept beside the two typed fields. */
 type InspectorUi = UiState['inspector'] & { zoom?: Record<string, number>; follow?: boolean };
@@ -61,7 +63,7 @@ class InspectorPanel {
       this.zoomLabel,
       h('button', { class: 'action', title: 'zoom in (Ctrl + wheel)', onclick: () => this.stepZoom(1) }, '+'),
       h('button', { class: 'action', title: 'actual size', onclick: () => this.setZoom(1) }, '1:1'),
-      h('button', { class: 'action', title: 'fit the whole chart', onclick: () => this.fit() }, 'Fit'),
+      h('button', { class: 'action', 'data-testid': 'inspector-fit', title: 'fit the whole chart, or its width when the whole would be too small to read', onclick: () => this.fit() }, 'Fit'),
     );
 
     this.followBox = h('input', {
@@ -281,7 +283,11 @@ class InspectorPanel {
     const rendered = this.rendered.get(this.machine);
     if (!rendered || !this.scroll.clientWidth) return;
     const pad = 8;
-    const z = Math.min((this.scroll.clientWidth - pad) / rendered.layout.width, (this.scroll.clientHeight - pad) / rendered.layout.height, 2);
+    const byWidth = (this.scroll.clientWidth - pad) / rendered.layout.width;
+    const whole = Math.min(byWidth, (this.scroll.clientHeight - pad) / rendered.layout.height, 2);
+    // the cycle machine is tall: fitted whole, its state names shrink past reading. Then Fit fits the width, never
+    // below READABLE_ZOOM, and the chart scrolls for the rest.
+    const z = whole >= READABLE_ZOOM ? whole : Math.max(READABLE_ZOOM, Math.min(byWidth, 2));
     this.setZoom(Math.max(ZOOMS[0]!, z));
     this.scroll.scrollLeft = 0;
     this.scroll.scrollTop = 0;
