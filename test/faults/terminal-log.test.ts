@@ -41,10 +41,14 @@ describe('the terminal log', () => {
     const url = await waitFor(() => /dashboard: (http:\/\/\S+)/.exec(shown)?.[1], 'the dashboard URL through head');
     await headDone;
 
+    // the printed URL carries the dashboard token; a script sends it as a bearer token
+    const dashboard = new URL(url);
+    const authorization = `Bearer ${dashboard.searchParams.get('token')}`;
     const api = async <T>(route: string, method = 'GET', body?: unknown) => {
-      const response = await fetch(`${url}${route}`, {
+      const response = await fetch(`${dashboard.origin}${route}`, {
         method,
-        ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}),
+        headers: { authorization, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       return (await response.json()) as T;
     };

@@ -137,7 +137,12 @@ describe('serve --notify-url', () => {
     await serving.runner.start({ cycles: 1 });
     const output = await serving.runner.done();
     expect(output).toMatchObject({ type: 'ok', message: 'Sprint complete: 0 done, 1 blocked' });
-    await waitFor(() => hook.received.some((r) => r.body.kind === 'batch-end') || null, 'the batch-end notification', 30_000);
+    // the first delivery's retry comes 2 s later, possibly after the batch end: wait for both
+    await waitFor(
+      () => (hook.received.some((r) => r.body.kind === 'batch-end') && hook.received.filter((r) => r.body.kind === 'error').length >= 3) || null,
+      'the batch-end notification and the retried first error',
+      30_000,
+    );
     const kinds = hook.received.map((r) => r.body.kind);
     expect(kinds.filter((k) => k === 'error')).toHaveLength(3);
     expect(kinds.filter((k) => k === 'story-blocked')).toHaveLength(1);

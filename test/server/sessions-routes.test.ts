@@ -19,7 +19,7 @@ describe('budget and settings', () => {
   it('start passes an optional budget along with the cycles, and leaves it out when absent', async () => {
     expect((await post('/api/batch/start', '{"cycles": 2, "budgetUsd": 12.5}')).status).toBe(200);
     expect((await post('/api/batch/start', '{"cycles": 2}')).status).toBe(409);
-    expect(calls('start')).toEqual([[2, { budgetUsd: 12.5 }], [2]]);
+    expect(calls('start')).toEqual([[2, { budgetUsd: 12.5 }], [2, {}]]);
   });
 
   it.each(['{"budgetUsd": -1}', '{"budgetUsd": 0}', '{"budgetUsd": "20"}', '{}', '[]', 'nope', ''])('POST /api/budget %s is a 400 that says what to send', async (body) => {
