@@ -163,7 +163,7 @@ describe.skipIf(!haveChromium)('the operator dashboard in Chromium', () => {
 
   it('notifications are off by default; once turned on (permission granted) a batch end notifies', async () => {
     const serve = await serveProject(makeProject());
-    const page = await openDashboard(browser, serve.url, {
+    const page = await openDashboard(browser, serve.dashboardUrl, {
       setup: async (context) => {
         await context.grantPermissions(['notifications'], { origin: serve.url });
         // record what the page shows through the real Notification API
