@@ -108,6 +108,8 @@ export class Store {
   /** the newest attempt of each run id: progress events name the run, not the attempt */
   private readonly latestAttempt = new Map<string, string>();
   private readonly listeners = new Map<keyof Topics, Set<(value: never) => void>>();
+  /** keys of commands seen starting before the state knew their batch (setState fills it in) */
+  private readonly unbatched = new Set<string>();
   private refetching = new Map<string, ReturnType<typeof setTimeout>>();
   private oldestLoaded = Infinity;
 
@@ -198,6 +200,7 @@ export class Store {
     switch (event.type) {
       case 'command:start': {
         const stories = (p['stories'] as { shortId: string }[]).map((s) => s.shortId);
+        if (this.batchAt(event.ts) === null) this.unbatched.add(`${p['runId']}#${p['attempt']}`);
         this.putCommand({
           key: `${p['runId']}#${p['attempt']}`,
           runId: p['runId'] as string,
@@ -206,7 +209,7 @@ export class Store {
           stories,
           attempt: p['attempt'] as number,
           reviewAttempt: (p['reviewAttempt'] as number | null) ?? null,
-          batchId: this.state?.batch?.id ?? null,
+          batchId: this.batchAt(event.ts),
           model: (p['model'] as string | null) ?? null,
           background: p['background'] as boolean,
           status: 'running',
@@ -324,7 +327,23 @@ export class Store {
   setState(state: ApiState): void {
     this.state = state;
     this.lastUpdateAt = Date.now();
+    // a command that started before this state arrived (the first ones of a new batch) has no batch yet: the batch
+    // whose span holds its start is its own (one batch runs at a time)
+    for (const key of this.unbatched) {
+      const command = this.commands.get(key);
+      const batchId = command ? this.batchAt(new Date(command.startedAt).getTime()) : null;
+      if (command && batchId === null) continue;
+      this.unbatched.delete(key);
+      if (command) this.putCommand({ ...command, batchId });
+    }
     this.emit('state', state);
+  }
+
+  /** The batch of the state shown whose span holds `ts`, if any: one batch runs at a time. */
+  private batchAt(ts: number): number | null {
+    const batch = this.state?.batch;
+    if (!batch || ts < new Date(batch.startedAt).getTime()) return null;
+    return batch.endedAt !== null && ts > new Date(batch.endedAt).getTime() ? null : batch.id;
   }
 
   async refreshState(): Promise<void> {

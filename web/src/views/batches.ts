@@ -97,6 +97,16 @@ function mount(container: HTMLElement, store: Store): void {
   }
 
   store.on('batches', render);
+  // an open batch lists its commands: those that start, end or learn their batch show without waiting for a refetch
+  let pending = false;
+  store.on('command', () => {
+    if (open.size === 0 || pending) return;
+    pending = true;
+    setTimeout(() => {
+      pending = false;
+      render();
+    }, 250);
+  });
   store.on('state', renderCurrent);
   setInterval(() => {
     if (!container.hidden && isLive(store.state)) render();
