@@ -19,9 +19,28 @@ import { randomUUID } from 'node:crypto';
 
 const now = () => performance.timeOrigin + performance.now();
 const config = JSON.parse(readFileSync(process.env.BENCH_CHILD_CONFIG ?? '', 'utf8'));
-const session = randomUUID();
+// like the CLI: the caller may choose the id (--session-id); --resume X continues X, whose command the trace kept
+const argValue = (flag) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const session = argValue('--session-id') ?? randomUUID();
+const resumed = argValue('--resume');
 const PHASES = ['setup', 'diff', 'review', 'classify', 'report'];
 const out = process.stdout;
+
+/** The command an earlier start of this session ran, from the trace (the continuation prompt does not name it). */
+function commandOfSession(id) {
+  if (!config.trace) return undefined;
+  let text = '';
+  try {
+    text = readFileSync(config.trace, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const starts = text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.ev === 'start' && r.session === id);
+  return starts[0]?.command;
+}
 
 function trace(record) {
   if (config.trace) appendFileSync(config.trace, `${JSON.stringify({ pid: process.pid, ...record })}\n`);
@@ -104,10 +123,10 @@ let prompt = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (d) => (prompt += d));
 process.stdin.on('end', () => {
-  const command = /^Command:\s*(\S+)/m.exec(prompt)?.[1] ?? 'unknown';
+  const command = /^Command:\s*(\S+)/m.exec(prompt)?.[1] ?? (resumed !== undefined ? commandOfSession(resumed) : undefined) ?? 'unknown';
   const tStart = now();
   out.write(line({ type: 'system', subtype: 'init', cwd: process.cwd(), session_id: session, tools: ['Bash'], model: 'bench', permissionMode: 'bypassPermissions', claude_code_version: 'bench' }));
-  trace({ ev: 'start', command, mode: config.mode, t: tStart, tOrigin: performance.timeOrigin });
+  trace({ ev: 'start', command, session, ...(resumed !== undefined ? { resumed } : {}), mode: config.mode, t: tStart, tOrigin: performance.timeOrigin });
   if (command === 'batch-commit') {
     out.write(assistant([{ type: 'text', text: 'Committed the stories.' }]));
     finish(1);

@@ -68,10 +68,12 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
 
   return {
     async state(): Promise<ApiState> {
-      const batch = await latestBatch(db);
+      // the command running now, taken before the first await: it may end while this state is being read
+      const live = current;
+      const task = live?.task ?? null;
       const status = runner.status();
-      const phases = current ? ((await taxonomyOf().catch(() => ({}) as Taxonomy))[current.kind] ?? []) : [];
-      const task = current?.task ?? null;
+      const batch = await latestBatch(db);
+      const phases = live ? ((await taxonomyOf().catch(() => ({}) as Taxonomy))[live.kind] ?? []) : [];
       const maxCycles = batch ? (batch.maxCycles === 'all' ? 'all' : Number(batch.maxCycles)) : null;
       return {
         status: status === 'idle' && batch ? (batch.status as ApiState['status']) : status,
@@ -87,9 +89,9 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
             }
           : null,
         cycle: batch && maxCycles !== null ? { current: Math.min(batch.cyclesCompleted + 1, maxCycles === 'all' ? Infinity : maxCycles), max: maxCycles } : null,
-        currentStory: current?.stories[0] ?? null,
-        currentCommand: current
-          ? { id: 0, command: current.command, stories: current.stories.map((s) => s.shortId), attempt: current.attempt, model: current.model, startedAt: current.startedAt }
+        currentStory: live?.stories[0] ?? null,
+        currentCommand: live
+          ? { id: 0, command: live.command, stories: live.stories.map((s) => s.shortId), attempt: live.attempt, model: live.model, startedAt: live.startedAt }
           : null,
         currentTask: task ? { ...task, ...taskPhaseIndex(phases, task.taskId) } : null,
         background: batch

@@ -39,4 +39,15 @@ describe('TranscriptBuffer', () => {
     const { head, tail } = await transcriptLines(await buffer.finish());
     expect([...head, ...tail]).toEqual(['y'.repeat(500)]);
   });
+
+  it('keeps text that is not ASCII as printed, and counts its bytes as UTF-8', async () => {
+    const buffer = new TranscriptBuffer(4096);
+    const lines = Array.from({ length: 200 }, (_, n) => JSON.stringify({ type: 'assistant', n, text: '✓ déjà vu 🚀 — 審査' }));
+    for (const l of lines) buffer.push(l);
+    const record = await buffer.finish();
+    const { head, tail } = await transcriptLines(record);
+    expect(record.bytes).toBe(lines.reduce((sum, l) => sum + Buffer.byteLength(l) + 1, 0));
+    expect([...head, ...tail]).toEqual([...lines.slice(0, head.length), ...lines.slice(lines.length - tail.length)]);
+    expect(head.length + tail.length + record.cutLines).toBe(lines.length);
+  });
 });

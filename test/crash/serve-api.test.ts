@@ -94,6 +94,28 @@ describe('serve through its API', () => {
     expect(received).toEqual(Array.from({ length: last }, (_, i) => i + 1));
   });
 
+  it('answers GET /api/state with 200 at every moment of a batch, polled by four readers at once', async () => {
+    const p = project();
+    const serve = await serveOn(p);
+    await serve.api('/api/batch/start', { method: 'POST', body: { cycles: 3 } });
+    const failures: string[] = [];
+    let reads = 0;
+    let status = '';
+    // four readers at once, as a dashboard and a script polling would: every read overlaps some command's end
+    const reader = async () => {
+      while (!['completed', 'error'].includes(status)) {
+        const response = await serve.api<{ status: string; error?: string }>('/api/state');
+        reads++;
+        if (response.status !== 200) failures.push(`${response.status} ${JSON.stringify(response.body)}`);
+        else status = response.body.status;
+      }
+    };
+    await Promise.all([reader(), reader(), reader(), reader()]);
+    expect(failures).toEqual([]);
+    expect(status).toBe('completed');
+    expect(reads).toBeGreaterThan(20);
+  });
+
   it('refuses a foreign Origin and a foreign Host, on the API and the WebSocket', async () => {
     const serve = await serveOn(project());
     const start = await fetch(`${serve.url}/api/batch/start`, { method: 'POST', headers: { Origin: 'http://evil.example', 'Content-Type': 'application/json' }, body: '{"cycles":1}' });
