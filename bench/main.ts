@@ -338,18 +338,23 @@ async function figureIdleAndResume(project: Project): Promise<void> {
     try {
       const state = await api<{ status: string }>(second.url, '/api/state');
       answered = now();
-      status = state.body.status;
+      status = state.body.status ?? `HTTP ${state.status}`;
       break;
     } catch {
       await sleep(5);
     }
     if (now() - t > 60_000) throw new Error(`serve did not answer within 60 s:\n${second.tail()}`);
   }
-  const resumed = await api<{ error?: string }>(second.url, '/api/batch/resume', {});
+  // serve answers 503 `starting` until its recovery is done: a client tries again, as the dashboard does
+  let resumed = await api<{ error?: string; code?: string }>(second.url, '/api/batch/resume', {});
+  while (resumed.status === 503 && resumed.body.code === 'starting' && now() - t < 60_000) {
+    await sleep(5);
+    resumed = await api<{ error?: string; code?: string }>(second.url, '/api/batch/resume', {});
+  }
   const resumeReturned = now();
   let childStart: { t: number; tOrigin?: number } | undefined;
   while (!(childStart = readTrace(project).find((r) => r.ev === 'start' && r.command?.startsWith('code-review') === true && r.t > t))) {
-    if (now() - t > 60_000) throw new Error(`the interrupted command did not run again:\n${second.tail()}`);
+    if (now() - t > 60_000) throw new Error(`the interrupted command did not run again (resume answered ${resumed.status} ${JSON.stringify(resumed.body)}):\n${second.tail()}`);
     await sleep(2);
   }
   const total = childStart.t - t;
