@@ -23,13 +23,13 @@ const SEVERITY_FIELD = new RegExp(`^(?:[-*+•]\\s+|\\d+[.)]\\s+)?${MD}*(?:sever
 const FILE_FIELD = /^(?:[-*+•]\s+|\d+[.)]\s+)?[\s*_`]*(?:file|files|location|path|where)[\s*_`]*:[\s*_`]*(.+)$/i;
 /**
  * A heading that opens a section of one severity: `## 🔴 CRITICAL ISSUES`, `#### HIGH Issues Fixed:`, `Fixed HIGH severity issues:`,
- * `Issues Accepted (LOW severity):`, `#### MEDIUM Issues (3 total - all fixed)`.
+ * `Issues Accepted (LOW severity):`, `#### MEDIUM Issues (3 total - all fixed)`, `MEDIUM PRIORITY CLARIFICATIONS:` (story reviews).
  */
 const SEVERITY_HEADING = new RegExp(
   '^(?:(?:fixed|resolved|remaining|open|accepted|found|documented|other)\\s+)?' +
     '(?:(?:issues?|findings?)\\s+(?:accepted|found|fixed|remaining|deferred)\\s*)?' +
     `\\(?(?:severity\\s*[:=-]?\\s*)?${SEV}(?:[\\s-]+(?:severity|priority))?\\)?` +
-    '(?:[\\s-]+(?:issues?|findings?|problems?))?(?:[\\s-]+(?:fixed|found|resolved|remaining|accepted|identified|deferred))?' +
+    '(?:[\\s-]+(?:issues?|findings?|problems?|concerns?|gaps?|clarifications?))?(?:[\\s-]+(?:fixed|found|resolved|remaining|accepted|identified|deferred))?' +
     '(?:\\s*\\(\\d+(?:\\s+total)?(?:\\s*[-–—,;:]\\s*[^()]{0,40})?\\))?\\s*:?$',
   'i',
 );

@@ -127,6 +127,11 @@ describe('change-log and per-pass review shapes', () => {
     ['joined count statements: "+"', 'Review Pass 4 - Fixed 0 CRITICAL + 1 HIGH + 2 MEDIUM issues:', { counts: counts(0, 1, 2, 0), highest: 'HIGH' }],
     ['joined count statements: "issues +"', 'Fixed 2 HIGH issues + 1 LOW issues', { counts: counts(0, 2, 0, 1), highest: 'HIGH' }],
     ['a list of severity words is still no count', 'Fix 4 high/medium issues in the store', { parsed: false }],
+    [
+      'story-review sections headed by severity and priority',
+      'CRITICAL ISSUES FIXED:\n1. **Task 2 - store action undocumented**: now documented\n\nMEDIUM PRIORITY CLARIFICATIONS:\n2. **Task 3 - handler placement**: clarified\n3. **Task 5 - schema note**: added',
+      { basis: 'issues', highest: 'CRITICAL', counts: counts(1, 0, 2, 0) },
+    ],
   ])('%s', (_label, text, expected) => {
     expect(parseCodeReview(text)).toMatchObject(expected);
   });
