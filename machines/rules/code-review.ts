@@ -43,16 +43,23 @@ export const UNPARSED_PATTERN = 'unparsed';
 /** Reads the review's whole assistant text. Never throws. */
 export function parseCodeReview(text: string): CodeReviewReport {
   const lines = splitLines(text);
-  const m = readMarkers(lines);
+  const read = readMarkers(lines);
   const issues = extractIssues(lines);
   const rated = issues.map((d) => d.split(' ', 1)[0] as string).filter((s): s is Severity => s !== UNRATED);
+  // Per-severity lines that all say 0 are a weak verdict: the one severity that had issues may be written in a shape
+  // not read as a count, and the others' `: 0` lines alone would then say zero. With no other marker, tagged issues
+  // outweigh them (stopping early is the costly mistake).
+  const weakZero =
+    read.severityMarkers.length === 0 && read.countLines.length === 0 && !read.zeroMarker && read.severityLines !== null && totalOf(read.severityLines) === 0 && rated.length > 0;
+  const m = weakZero ? { ...read, severityLines: null } : read;
 
   const markersFound = m.severityMarkers.length > 0 || m.countLines.length > 0 || m.severityLines !== null || m.zeroMarker;
   const statedAny = totalOf(m.stated) > 0;
   const basis: VerdictBasis = markersFound ? 'markers' : rated.length > 0 || statedAny ? 'issues' : m.approval ? 'approval' : 'none';
   const allCounts = [...m.countLines, ...(m.severityLines ? [m.severityLines] : [])];
   const anyNonZero = allCounts.some((c) => totalOf(c) > 0);
-  const countLine = m.countLines[m.countLines.length - 1] ?? m.severityLines;
+  // The last found-tally is the final one; a fixed-tally only stands in when there is no found-tally.
+  const countLine = m.foundLines[m.foundLines.length - 1] ?? m.countLines[m.countLines.length - 1] ?? m.severityLines;
 
   let zeroIssues = basis === 'approval';
   // A reported severity or a non-zero count outweighs `ZERO ISSUES`: stopping early is the costly mistake.

@@ -14,16 +14,23 @@ export interface ListedIssue {
   text: string;
 }
 
-const TRAILING_TAG = new RegExp(`(?:\\(|\\[)\\s*(?:severity\\s*[:=]\\s*)?${SEV}(?:\\s+(?:severity|priority))?\\s*(?:\\)|\\])\\s*[.]?$`, 'i');
+// `(HIGH)`, `[LOW].`, and with a short qualifier inside, in bold: `**Type mismatch (CRITICAL - BLOCKING)**`.
+const TRAILING_TAG = new RegExp(
+  `(?:\\(|\\[)\\s*(?:severity\\s*[:=]\\s*)?${SEV}(?:\\s+(?:severity|priority))?(?:\\s+[-–—]\\s+[a-z][a-z ]{0,20}|\\s*[,;]\\s*[a-z][a-z ]{0,20})?\\s*(?:\\)|\\])[*_\\s]*[.]?$`,
+  'i',
+);
 const SEVERITY_FIELD = new RegExp(`^(?:[-*+•]\\s+|\\d+[.)]\\s+)?${MD}*(?:severity|priority)${MD}*[:=]${MD}*${SEV}\\b`, 'i');
 const FILE_FIELD = /^(?:[-*+•]\s+|\d+[.)]\s+)?[\s*_`]*(?:file|files|location|path|where)[\s*_`]*:[\s*_`]*(.+)$/i;
-/** A heading that opens a section of one severity: `## 🔴 CRITICAL ISSUES`, `#### HIGH Issues Fixed:`, `Fixed HIGH severity issues:`, `Issues Accepted (LOW severity):`. */
+/**
+ * A heading that opens a section of one severity: `## 🔴 CRITICAL ISSUES`, `#### HIGH Issues Fixed:`, `Fixed HIGH severity issues:`,
+ * `Issues Accepted (LOW severity):`, `#### MEDIUM Issues (3 total - all fixed)`, `MEDIUM PRIORITY CLARIFICATIONS:` (story reviews).
+ */
 const SEVERITY_HEADING = new RegExp(
   '^(?:(?:fixed|resolved|remaining|open|accepted|found|documented|other)\\s+)?' +
     '(?:(?:issues?|findings?)\\s+(?:accepted|found|fixed|remaining|deferred)\\s*)?' +
     `\\(?(?:severity\\s*[:=-]?\\s*)?${SEV}(?:[\\s-]+(?:severity|priority))?\\)?` +
-    '(?:[\\s-]+(?:issues?|findings?|problems?))?(?:[\\s-]+(?:fixed|found|resolved|remaining|accepted|identified|deferred))?' +
-    '(?:\\s*\\(\\d+\\))?\\s*:?$',
+    '(?:[\\s-]+(?:issues?|findings?|problems?|concerns?|gaps?|clarifications?))?(?:[\\s-]+(?:fixed|found|resolved|remaining|accepted|identified|deferred))?' +
+    '(?:\\s*\\(\\d+(?:\\s+total)?(?:\\s*[-–—,;:]\\s*[^()]{0,40})?\\))?\\s*:?$',
   'i',
 );
 /** A long paragraph line that ends by announcing issues of one severity: `… and documented HIGH severity issue found:`. */
@@ -77,7 +84,8 @@ export function listIssues(lines: readonly string[]): ListedIssue[] {
     block = null;
   };
   const openSection = (severity: Severity | null, heading: string): Section => {
-    const announced = /\((\d+)\)/.exec(heading)?.[1];
+    // `(2)`, `(3 total - all fixed)`: how many the heading announces
+    const announced = /\((\d+)(?:\s+total)?(?:\s*[-–—,;:][^()]*)?\)/.exec(heading)?.[1];
     const singular = /\b(?:issue|finding|problem)\b(?!s)/i.test(heading);
     restating = false;
     return { severity, itemIndent: null, remaining: announced !== undefined ? Number(announced) : singular ? 1 : null, boldIssues: false };
@@ -246,6 +254,15 @@ function stripNumbering(text: string): string {
 }
 
 /**
+ * Real reviewers number their findings by the severity's initial (`M1: …`, `**H2: title**`, `- L1 (LOW): …`,
+ * `**M1 (MEDIUM)**: …`), often with no severity word anywhere else. Only an upper-case initial with a number,
+ * directly followed by a colon or a spaced dash (after closing emphasis), is such a tag: `**H1** (Index…)`, which
+ * refers back to a finding, and words like `H1N1` or `AC1:` are not.
+ */
+const ABBREVIATED_TAG = new RegExp(`^([CHML])\\d{1,2}(?:[ \\t]*\\(${SEV}\\))?(?=(?:\\*\\*|__|\\])*(?:[ \\t]*:|[ \\t]+[-–—][ \\t]))`, 'i');
+const INITIALS: Readonly<Record<string, Severity>> = { C: 'CRITICAL', H: 'HIGH', M: 'MEDIUM', L: 'LOW' };
+
+/**
  * A severity tag at the start of a line or item: the word must be marked as a tag by brackets, emphasis,
  * code ticks, a `Severity:` prefix or a separator (`:`, ` - `, ` — `), so prose like `High memory use in…`
  * or `Low-hanging fruit: …` is not read as one. Real reviewers number and label their tags
@@ -268,8 +285,12 @@ function leadingTag(content: string): ListedIssue | null {
   const verb = /^(?:fixed|fix|resolved|found|documented)\s+(?=(?:critical|high|medium|low)\b)/i.exec(s);
   if (verb) s = s.slice(verb[0].length);
   const word = /^(critical|high|medium|low)\b(?:[ \t-]+(?:severity|priority)\b)?(?:[ \t-]+(?:issues?|findings?|problems?)\b)?(?:[ \t]*#\d+\b|-\d+\b|[ \t]+\d+\b(?=\s*:))?/i.exec(s);
-  if (!word) return null;
-  s = s.slice(word[0].length);
+  const abbreviated = word || verb ? null : ABBREVIATED_TAG.exec(s);
+  const short = abbreviated?.[1] && /[CHML]/.test(abbreviated[1]) ? abbreviated : null; // `m1:` is no tag (the regex is case-insensitive for the word in parentheses)
+  if (!word && !short) return null;
+  const severity = word ? toSeverity(word[1]) : short?.[2] ? toSeverity(short[2]) : (INITIALS[short?.[1] ?? ''] ?? 'LOW');
+  if (short) marked = true; // the pattern itself requires the separator that marks it
+  s = s.slice((word ?? short)?.[0].length ?? 0);
   let colon = false;
   const close = /^(?:\s*:)?(?:\*\*|__|`|\]|\))*/.exec(s);
   if (close && close[0] !== '') {
@@ -287,7 +308,7 @@ function leadingTag(content: string): ListedIssue | null {
   }
   if (!marked || (verb !== null && !colon)) return null;
   const text = s.replace(/^[\s*_`:\-–—]+/, '');
-  return stripDecoration(text) === '' ? null : { severity: toSeverity(word[1]), text };
+  return stripDecoration(text) === '' ? null : { severity, text };
 }
 
 function trailingTag(content: string): ListedIssue | null {

@@ -1,6 +1,6 @@
 // Table tests for the shapes real reviewers write (see ../shared/real-world/README.md); every text here is our own, in those shapes.
 import { describe, expect, it } from 'vitest';
-import { parseCodeReview, type CodeReviewReport } from '../../machines/rules/code-review.js';
+import { decideReviewLoop, parseCodeReview, type CodeReviewReport } from '../../machines/rules/code-review.js';
 
 const counts = (critical: number, high: number, medium: number, low: number) => ({ critical, high, medium, low });
 
@@ -46,7 +46,8 @@ describe('issue lines in the shapes real reviewers write', () => {
     [
       'bold paragraphs under a severity heading, their fields as list items',
       '#### MEDIUM Severity Issues\n\n**M1: Unbounded cache growth**\n- File: `src/cache.ts`\n- Problem: entries are never evicted\n\n**M2: Stale closure in the hook** (same cause as M1)\n- File: `src/hook.ts`\n\n### Files Modified\n- src/cache.ts',
-      ['MEDIUM m stale closure in the hook same cause as m', 'MEDIUM m unbounded cache growth'],
+      // `M1:` is read as the tag itself (see the numbered-initial shapes below), so it is not part of the text
+      ['MEDIUM stale closure in the hook same cause as m', 'MEDIUM unbounded cache growth'],
     ],
     ['a severity named in parentheses', '**Issues Accepted (LOW severity):**\n1. Log level too verbose\n2. Long render function', ['LOW log level too verbose', 'LOW long render function']],
     [
@@ -74,5 +75,85 @@ describe('issue lines in the shapes real reviewers write', () => {
     const b = parseCodeReview(withClosing);
     expect(a).toMatchObject({ highest: 'HIGH', counts: counts(0, 1, 1, 0), issues: ['HIGH unbounded retry src/net.ts', 'MEDIUM magic number src/config.ts'] });
     expect(b.pattern).toBe(a.pattern);
+  });
+});
+
+// Shapes seen in more real reviews of the same project (story-file change logs, per-pass review sections); our own words.
+describe('change-log and per-pass review shapes', () => {
+  it.each<[string, string, Partial<CodeReviewReport>]>([
+    [
+      'findings numbered by the severity initial, with no severity word',
+      '- 2026-02-01: Code Review (Attempt 1) - Fixed 1 MEDIUM and 2 LOW issues:\n  - M1: Scroll jumps when the list reloads\n  - L1: Missing label on the close icon\n  - L2: Comment refers to a removed prop',
+      { basis: 'issues', highest: 'MEDIUM', counts: counts(0, 0, 1, 2), issues: ['MEDIUM scroll jumps when the list reloads', 'LOW comment refers to a removed prop', 'LOW missing label on the close icon'] },
+    ],
+    [
+      'initials only, in a "Fixes Applied" entry with a note after',
+      '- Code Review Pass 1 - Fixes Applied\n  - H1: Added the missing reducer tests\n  - M1: Hid the composer on read-only tabs - FIXED\n  - Total: 120 tests passing',
+      { highest: 'HIGH', counts: counts(0, 1, 1, 0), issues: ['HIGH added the missing reducer tests', 'MEDIUM hid the composer on read only tabs fixed'] },
+    ],
+    [
+      'the severity named in parentheses after the initial wins',
+      '- **M1 (MEDIUM)**: Animation never plays on open\n- **L1 (LOW)**: Long globs are not shortened',
+      { highest: 'MEDIUM', counts: counts(0, 0, 1, 1) },
+    ],
+    [
+      'bold initial paragraphs under headings that announce "(n total - all fixed)"',
+      '#### CRITICAL Issues (1 total - all fixed)\n\n**C1: Timestamps typed as strings**\n- Fix: numbers everywhere\n\n#### LOW Issues (2 total - all fixed)\n\n**L1: No JSDoc on the hook** - added\n**L2: Import missing in the example** - added',
+      { highest: 'CRITICAL', counts: counts(1, 0, 0, 2), hasCritical: true },
+    ],
+    [
+      'a bold initial that refers back to an earlier finding is no new issue',
+      '### Issues Found: 0 CRITICAL, 0 HIGH, 0 MEDIUM, 0 LOW\n- **H1** (Index on the sessions table): VERIFIED\n- AC1: the list renders',
+      { zeroIssues: true, issues: [] },
+    ],
+    [
+      'a count heading with a note is still a count, so the zero lines beside it do not make it zero',
+      '#### CRITICAL Issues: 0\n#### HIGH Issues: 0\n#### MEDIUM Issues: 2 (fixed)\n#### LOW Issues: 0\n\n| 2026-02-01 | Pass 3: APPROVED - Zero issues found | bot |',
+      { zeroIssues: false, highest: 'MEDIUM', counts: counts(0, 0, 2, 0) },
+    ],
+    ['a count heading with a dash note', 'CRITICAL Issues: 0\nHIGH Issues: 1 - resolved in place', { zeroIssues: false, highest: 'HIGH', counts: counts(0, 1, 0, 0) }],
+    [
+      'zero per-severity lines do not outweigh a tagged issue when nothing else is a marker',
+      '### CRITICAL Issues: 0\n### HIGH Issues: 0\n### MEDIUM Issues: two, see below\n\n**M1: Unused prop kept on the bubble**',
+      { zeroIssues: false, basis: 'issues', highest: 'MEDIUM' },
+    ],
+    [
+      'the found tally, not the fixed one, is the count',
+      '**Issues Found:** 6 (1 CRITICAL, 2 HIGH, 2 MEDIUM, 1 LOW)\n**Issues Fixed:** 5 (1 CRITICAL, 2 HIGH, 2 MEDIUM)',
+      { counts: counts(1, 2, 2, 1), highest: 'CRITICAL' },
+    ],
+    ['a fixed tally alone still counts', '**Issues Fixed:** 2 (1 HIGH, 1 MEDIUM)', { counts: counts(0, 1, 1, 0), highest: 'HIGH' }],
+    ['joined count statements: "and"', 'Review Pass 2 - Fixed 2 MEDIUM and 1 LOW issues', { basis: 'issues', counts: counts(0, 0, 2, 1), highest: 'MEDIUM' }],
+    ['joined count statements: "+"', 'Review Pass 4 - Fixed 0 CRITICAL + 1 HIGH + 2 MEDIUM issues:', { counts: counts(0, 1, 2, 0), highest: 'HIGH' }],
+    ['joined count statements: "issues +"', 'Fixed 2 HIGH issues + 1 LOW issues', { counts: counts(0, 2, 0, 1), highest: 'HIGH' }],
+    ['a list of severity words is still no count', 'Fix 4 high/medium issues in the store', { parsed: false }],
+    [
+      'story-review sections headed by severity and priority',
+      'CRITICAL ISSUES FIXED:\n1. **Task 2 - store action undocumented**: now documented\n\nMEDIUM PRIORITY CLARIFICATIONS:\n2. **Task 3 - handler placement**: clarified\n3. **Task 5 - schema note**: added',
+      { basis: 'issues', highest: 'CRITICAL', counts: counts(1, 0, 2, 0) },
+    ],
+  ])('%s', (_label, text, expected) => {
+    expect(parseCodeReview(text)).toMatchObject(expected);
+  });
+
+  it.each<[string, string, string[]]>([
+    ['a bold title ending in a severity with a qualifier', '1. **Store action missing (CRITICAL - BLOCKING)**\n   - Impact: the hook throws', ['CRITICAL store action missing']],
+    ['a qualifier after a comma', '- Preload lacks the cancel method (high, blocking)', ['HIGH preload lacks the cancel method']],
+    ['a lower-case initial is no tag', '- m1: not a finding', []],
+    ['an initial run into a word is no tag', '- H1N1: not a finding', []],
+  ])('%s', (_label, body, issues) => {
+    expect(parseCodeReview(body).issues).toEqual(issues);
+  });
+
+  it('three change-log passes with different findings end by rule 3; the same findings three times block', () => {
+    const passes = [
+      '- Code Review (Attempt 1) - Fixed 2 MEDIUM issues:\n  - M1: Scroll jumps when the list reloads\n  - M2: Empty state missing',
+      '- Code Review (Attempt 2) - Fixed 1 MEDIUM and 1 LOW issues:\n  - M1: Debounce the scroll save\n  - L1: Clarify the mock comment',
+      '- Code Review (Attempt 3 - FINAL) - Fixed 1 LOW issue:\n  - L1: Cancel the debounce on unmount',
+    ].map(parseCodeReview);
+    const patterns = passes.map((r) => r.pattern);
+    expect(decideReviewLoop(3, patterns, passes[2] as CodeReviewReport)).toEqual({ action: 'done', reason: 'non-critical-remaining' });
+    const same = passes[0] as CodeReviewReport;
+    expect(decideReviewLoop(3, [same.pattern, same.pattern, same.pattern], same)).toEqual({ action: 'blocked', reason: 'repeated-error-pattern' });
   });
 });
