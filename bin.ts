@@ -13,5 +13,16 @@ if (!(major >= OLDEST_MAJOR)) {
   );
   process.exit(1);
 }
+// Native Windows has no process groups or POSIX signals: stop, the watchdogs and crash recovery could not end an
+// agent's whole tree, so agents would run on unseen. Only what runs nothing is allowed there; WSL 2 is Linux.
+const RUNS_NOTHING = new Set(['--version', '-V', '--help', '-h', 'help']);
+const first = process.argv[2];
+if (process.platform === 'win32' && !(first !== undefined && RUNS_NOTHING.has(first))) {
+  process.stderr.write(
+    'sprint-runner does not run on native Windows: ending an agent and everything it started needs POSIX process groups and signals.\n' +
+      'Run it inside WSL 2 (install Node.js 22 or 24 and the Claude Code CLI there), or on Linux or macOS.\n',
+  );
+  process.exit(1);
+}
 const { run } = await import('./cli.js');
 run(process.argv.slice(2));

@@ -219,3 +219,26 @@ describe('an unsupported Node.js', () => {
     }
   });
 });
+
+describe('native Windows', () => {
+  // the real command in a real Node.js whose process.platform says win32 (set before the command loads)
+  const onWindows = (args: string[]) => {
+    const result = spawnSync(process.execPath, ['--import', 'data:text/javascript,Object.defineProperty(process,"platform",{value:"win32"})', BIN, ...args], { env: CLEAN_ENV, encoding: 'utf8', timeout: 60_000 });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  it('refuses to run agents, naming WSL 2, before anything loads', () => {
+    for (const args of [['serve'], ['demo', '--port', '0'], []]) {
+      const result = onWindows(args);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^sprint-runner does not run on native Windows: .*process groups/);
+      expect(result.stderr).toContain('WSL 2');
+    }
+  });
+
+  it('still answers --version and --help', () => {
+    expect(onWindows(['--version'])).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    expect(onWindows(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('usage: sprint-runner') });
+  });
+});
