@@ -3,18 +3,19 @@ import type { StoryKeyInfo } from '../rules/story-keys.js';
 
 /*
  * Real projects name story files in several ways: `2a-1-session-scanner.md` (the long key, BMAD's
- * create-story default), `2a-1-<another slug>.md`, `story-5-sr-1.md` (the short id after `story-`), and
- * sometimes `story-<long key>.md`. The same folder holds `<short id>-discovery-story.md` and tech-spec
- * files, which are not the story. Names are compared case-insensitively (macOS folders are).
+ * create-story default), `2a-1-<another slug>.md`, `story-5-sr-1.md` (the short id after `story-`),
+ * sometimes `story-<long key>.md`, and `sprint-2a-1.md` (sprint-runner v3 prefixes every file it generates
+ * with `sprint-`). The same folder holds `<short id>-discovery-story.md`, tech-spec files and v3's frozen
+ * `sprint-project-context.md`, which are not the story. Names are compared case-insensitively (macOS folders are).
  */
 
 /** Not a story file, whatever its name starts with. */
-const NOT_A_STORY = /discovery|tech-spec/i;
+const NOT_A_STORY = /discovery|tech-spec|project-context/i;
 
 /**
  * The story's file among `files` (names in one folder), or null. Preference: the exact long key, then
- * `story-<long key>`, then `story-<short id>`, then `<short id>-<slug>` (the first in name order), so a
- * folder holding several candidates always gives the same answer.
+ * `story-<long key>`, `story-<short id>`, `sprint-<long key>`, `sprint-<short id>`, then `<short id>-<slug>`
+ * (the first in name order), so a folder holding several candidates always gives the same answer.
  */
 export function storyFileFor(files: readonly string[], story: Pick<StoryKeyInfo, 'key' | 'shortId'>): string | null {
   const byLower = new Map<string, string>();
@@ -25,7 +26,7 @@ export function storyFileFor(files: readonly string[], story: Pick<StoryKeyInfo,
   }
   const key = story.key.toLowerCase();
   const short = story.shortId.toLowerCase();
-  for (const exact of [`${key}.md`, `story-${key}.md`, `story-${short}.md`]) {
+  for (const exact of [`${key}.md`, `story-${key}.md`, `story-${short}.md`, `sprint-${key}.md`, `sprint-${short}.md`]) {
     const found = byLower.get(exact);
     if (found !== undefined) return found;
   }

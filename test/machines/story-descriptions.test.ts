@@ -1,4 +1,4 @@
-// The user story a story file states, in the layouts real projects write (our own texts in their shapes).
+// A story's file and the user story it states, in the names and layouts real projects write (our own texts in their shapes).
 import { describe, expect, it } from 'vitest';
 import { storyDescription, storyFileFor } from '../../machines/project/story-files.js';
 
@@ -69,5 +69,19 @@ describe('the user story of a story file', () => {
   it('is read from the file found for a story named `story-<short id>.md`, next to its discovery and tech-spec files', () => {
     const files = ['9-2-discovery-story.md', 'story-9-2.md', 'tech-spec-9-2.md', 'story-9-1.md'];
     expect(storyFileFor(files, { key: '9-2-colour-themes', shortId: '9-2' })).toBe('story-9-2.md');
+  });
+});
+
+describe("a story's file under sprint-runner v3 names", () => {
+  const story = { key: '9-2-colour-themes', shortId: '9-2' };
+  // v3 prefixes what it generates with `sprint-`: story, discovery, tech spec, and the frozen project context
+  it.each([
+    [['sprint-9-2.md', 'sprint-9-2-discovery-story.md', 'sprint-tech-spec-9-2.md'], 'sprint-9-2.md'],
+    [['sprint-9-2-colour-themes.md'], 'sprint-9-2-colour-themes.md'],
+    [['sprint-project-context.md', 'sprint-9-2-discovery-story.md', 'sprint-runner-v3-context.md', 'sprint-9-20.md'], null],
+    // an older name of the same story wins over the v3 one: the order is fixed, so the answer is too
+    [['sprint-9-2.md', 'story-9-2.md'], 'story-9-2.md'],
+  ])('in %j finds %s', (files, expected) => {
+    expect(storyFileFor(files, story)).toBe(expected);
   });
 });
