@@ -35,10 +35,11 @@ export function groupLegacyRuns<T extends { id: number; epoch: number; source: s
       open.set(key, current);
     }
     current.last = row.epoch;
+    // a `progress` line (the previous orchestrator's later versions record them) ends nothing
     if (row.status === 'start') {
       current.started.add(row.taskId);
       current.ended.delete(row.taskId);
-    } else current.ended.add(row.taskId);
+    } else if (row.status === 'end') current.ended.add(row.taskId);
     return { ...row, run: current.run };
   });
 }

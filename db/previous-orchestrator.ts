@@ -38,6 +38,19 @@ const epoch = (v: unknown): number | null => {
   return n === null ? null : n > 100_000_000_000 ? Math.floor(n / 1000) : n;
 };
 
+/*
+ * Later versions of that tool (its E1-S1 story on) add `events.event_type` (`command:start`,
+ * `command:progress`, `command:end`), write times in milliseconds, and record statuses beyond start/end:
+ * `progress` for a message in the middle of a task, `complete` or `done` for its end (its own server reads
+ * them so). An end is stored as `end`, what the legacy log calls it; a progress line stays `progress`.
+ */
+const END_STATUSES = new Set(['end', 'complete', 'completed', 'done']);
+function eventStatus(e: Row): string | null {
+  const raw = (text(e['status']) ?? text(e['event_type'])?.split(':')[1] ?? null)?.trim().toLowerCase() ?? null;
+  if (raw === null || raw === '') return null;
+  return END_STATUSES.has(raw) ? 'end' : raw === 'started' ? 'start' : raw;
+}
+
 function readAll(ro: BetterSqlite3.Database, table: string): Row[] {
   const exists = ro.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
   return exists === undefined ? [] : (ro.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).all() as Row[]);
@@ -132,7 +145,7 @@ export function importPreviousOrchestrator(db: SprintDb, file: string): Previous
       const key = `${text(e['story_key'])}|${text(e['command'])}|${text(e['task_id'])}`;
       covered.add(key);
       legacyRow(`${PREVIOUS_DB_SOURCE}:event:${text(e['id'])}`, epoch(e['timestamp']), {
-        epic: e['epic_id'], story: e['story_key'], command: e['command'], taskId: e['task_id'], status: e['status'], message: e['message'],
+        epic: e['epic_id'], story: e['story_key'], command: e['command'], taskId: e['task_id'], status: eventStatus(e), message: e['message'],
       });
     }
     // a command no event reported still ran: its start and end become a pair of rows

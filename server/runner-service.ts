@@ -8,7 +8,7 @@ import { reviewVerdicts } from '../db/verdicts.js';
 import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
-import { storyFileFor } from '../machines/project/story-files.js';
+import { storyDescription, storyFileFor } from '../machines/project/story-files.js';
 import { taskPhaseIndex } from '../machines/wire.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
 import { RunnerError } from '../machines/runner-errors.js';
@@ -26,12 +26,6 @@ interface LiveCommand {
   model: string | null;
   startedAt: string;
   task: { taskId: string; status: 'start' | 'end'; message: string } | null;
-}
-
-/** The text under `## Story` in a BMAD story file, up to the next heading of the same level. */
-export function storyDescription(markdown: string): string | null {
-  const match = /^##\s+Story\s*$([\s\S]*?)(?=^##\s|(?![\s\S]))/m.exec(markdown);
-  return match ? match[1]!.trim() : null;
 }
 
 export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintService {

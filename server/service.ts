@@ -57,7 +57,7 @@ export interface SprintService {
   verdicts(filter: { story?: string; after?: number }): Promise<unknown[]>;
   /** the parsed sprint-status (epics and stories in file order) */
   sprintStatus(): Promise<unknown>;
-  /** story key -> the text under `## Story` in its story file */
+  /** story key -> the user story its story file states (its `## Story` or `## User Story` section) */
   storyDescriptions(): Promise<Record<string, string>>;
   taxonomy(): Promise<unknown>;
   /** the machine definitions for the inspector (JSON of each machine's definition) */

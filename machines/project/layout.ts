@@ -143,6 +143,26 @@ async function canWriteIn(dir: string): Promise<boolean> {
   }
 }
 
+const isDir = (p: string) => stat(p).then((s) => s.isDirectory(), () => false);
+
+/**
+ * When a whole folder is missing, that is the message, not eight file names. The same project had other
+ * workflow versions: sprint-runner v3 replaced `prompts/` with `commands/<name>/instructions.xml`, run with
+ * `claude --command`, which this runner does not drive; a wrong project root has no workflow folder at all.
+ * (Before `background-review-chain.md` existed the folder lacks that one template: the list names it.)
+ */
+async function missingFolderMessage(layout: ProjectLayout): Promise<string | null> {
+  const rel = (p: string) => path.relative(layout.root, p);
+  if (!(await isDir(layout.workflowDir))) {
+    return `Workflow folder not found: ${rel(layout.workflowDir)} (is ${layout.root} the project root?)`;
+  }
+  if (await isDir(layout.promptsDir)) return null;
+  const v3 = await isDir(path.join(layout.workflowDir, 'commands'));
+  return `Prompt templates missing: no ${rel(layout.promptsDir)} folder${
+    v3 ? ' (this sprint-runner workflow has commands/ instead of prompts/, as sprint-runner v3 does; the runner needs the prompts/*.md templates)' : ''
+  }`;
+}
+
 export async function checkProjectFiles(layout: ProjectLayout): Promise<Taxonomy> {
   const missing: string[] = [];
   for (const command of Object.keys(TEMPLATE_FOR_COMMAND) as TemplateCommand[]) {
@@ -150,10 +170,8 @@ export async function checkProjectFiles(layout: ProjectLayout): Promise<Taxonomy
     if (!(await access(file, fsConstants.R_OK).then(() => true, () => false))) missing.push(file);
   }
   if (missing.length > 0) {
-    throw new ProjectError(
-      `Prompt template${missing.length > 1 ? 's' : ''} missing: ${missing.map((f) => path.relative(layout.root, f)).join(', ')}`,
-      'template-missing',
-    );
+    const listed = missing.map((f) => path.relative(layout.root, f)).join(', ');
+    throw new ProjectError((await missingFolderMessage(layout)) ?? `Prompt template${missing.length > 1 ? 's' : ''} missing: ${listed}`, 'template-missing');
   }
   const taxonomy = await loadTaxonomy(layout);
   // The orchestrator writes sprint-status and discovery files; find out now, not after an hour of work.

@@ -133,3 +133,53 @@ describe('importing the previous orchestrator\'s history', () => {
     expect(existsSync(`${previous}-wal`)).toBe(false);
   });
 });
+
+/**
+ * The same tool's later schema (its db.py from story E1-S1 on): `events.event_type`, millisecond times, and
+ * statuses beyond start/end as its code writes them. Our own rows in that shape.
+ */
+function laterPreviousOrchestratorDb(file: string): void {
+  const db = new BetterSqlite3(file);
+  db.exec(`
+    CREATE TABLE batches (id INTEGER PRIMARY KEY, started_at INTEGER NOT NULL, ended_at INTEGER, max_cycles INTEGER NOT NULL,
+      cycles_completed INTEGER DEFAULT 0, status TEXT NOT NULL DEFAULT 'running');
+    CREATE TABLE stories (id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, story_key TEXT NOT NULL, epic_id TEXT NOT NULL,
+      status TEXT NOT NULL DEFAULT 'in-progress', started_at INTEGER NOT NULL, ended_at INTEGER, FOREIGN KEY (batch_id) REFERENCES batches(id));
+    CREATE TABLE commands (id INTEGER PRIMARY KEY, story_id INTEGER NOT NULL, command TEXT NOT NULL, task_id TEXT NOT NULL,
+      started_at INTEGER NOT NULL, ended_at INTEGER, status TEXT NOT NULL DEFAULT 'running', output_summary TEXT);
+    CREATE TABLE events (id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, story_id INTEGER, command_id INTEGER,
+      timestamp INTEGER NOT NULL, event_type TEXT NOT NULL, epic_id TEXT NOT NULL, story_key TEXT NOT NULL, command TEXT NOT NULL,
+      task_id TEXT NOT NULL, status TEXT NOT NULL, message TEXT);
+    CREATE TABLE background_tasks (id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, story_key TEXT NOT NULL,
+      task_type TEXT NOT NULL, spawned_at INTEGER NOT NULL, completed_at INTEGER, status TEXT NOT NULL DEFAULT 'running');
+    CREATE INDEX idx_stories_batch_key ON stories(batch_id, story_key);
+    INSERT INTO batches VALUES (1, 1700000000000, 1700003600000, 2, 1, 'completed');
+    INSERT INTO stories VALUES (1, 1, '7-qa-1', '7-qa', 'done', 1700000100000, 1700003000000);
+    INSERT INTO commands VALUES (1, 1, 'dev-story', 'implement', 1700000300000, 1700001300000, 'completed', 'Done');
+    INSERT INTO events VALUES (1, 1, 1, 1, 1700000300000, 'command:start', '7-qa', '7-qa-1', 'dev-story', 'implement', 'start', 'Implementing');
+    INSERT INTO events VALUES (2, 1, 1, 1, 1700000400000, 'command:progress', '7-qa', '7-qa-1', 'dev-story', 'implement', 'progress', 'Half way');
+    INSERT INTO events VALUES (3, 1, 1, 1, 1700001300000, 'command:end', '7-qa', '7-qa-1', 'dev-story', 'implement', 'complete', 'Implemented');
+  `);
+  db.close();
+}
+
+describe("importing a later version of the previous orchestrator's database", () => {
+  it('reads millisecond times as seconds, an end by any of its names as `end`, and keeps a progress line inside its run', async () => {
+    const previous = join(ctx.dir(), 'previous.db');
+    laterPreviousOrchestratorDb(previous);
+    const bytes = readFileSync(previous);
+    expect(recogniseDatabase(previous)).toEqual({ kind: 'previous-orchestrator' });
+    const db = await ctx.fresh();
+    expect(importPreviousOrchestrator(db, previous)).toMatchObject({ imported: true, summary: { batches: 1, stories: 1, commands: 1, events: 3, backgroundTasks: 0 } });
+    const rows = await legacyEvents(db);
+    expect(rows.map((r) => `${r.epoch} ${r.story} ${r.command} ${r.status} ${r.message}`)).toEqual([
+      '1700000300 7-qa-1 dev-story start Implementing',
+      '1700000400 7-qa-1 dev-story progress Half way',
+      '1700001300 7-qa-1 dev-story end Implemented',
+    ]);
+    expect(new Set(rows.map((r) => r.run)).size).toBe(1);
+    const { records } = await legacyRecords(db);
+    expect(records.map((r) => `${r.kind} ${r.startedAt}-${r.endedAt}`)).toEqual(['batch 1700000000-1700003600', 'story 1700000100-1700003000']);
+    expect(readFileSync(previous).equals(bytes)).toBe(true);
+  });
+});

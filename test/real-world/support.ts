@@ -7,13 +7,45 @@ import { afterEach } from 'vitest';
 import { REPO_ROOT } from '../support/scenario.js';
 
 /** CI has shared/ beside the clone, as the session has it beside the worktree. */
-export const REAL_PROJECT = path.resolve(REPO_ROOT, '..', 'shared', 'real-world', 'grimoire-fec9fe7');
+export const DEFAULT_REAL_PROJECT = path.resolve(REPO_ROOT, '..', 'shared', 'real-world', 'grimoire-fec9fe7');
+/**
+ * The same tests run on the project at other commits (a tree rebuilt elsewhere) with
+ * SPRINT_RUNNER_REAL_PROJECT=/path/to/tree; without it they run on the fec9fe7 tree we ship beside the clone.
+ */
+export const REAL_PROJECT = process.env['SPRINT_RUNNER_REAL_PROJECT'] ? path.resolve(process.env['SPRINT_RUNNER_REAL_PROJECT']) : DEFAULT_REAL_PROJECT;
+/** Counts that a careful reader took from the fec9fe7 files hold only there; elsewhere they are derived from the tree. */
+export const IS_DEFAULT_TREE = REAL_PROJECT === DEFAULT_REAL_PROJECT;
 export const WORKFLOW_REL = '_bmad/bmm/workflows/4-implementation/sprint-runner';
 export const PREVIOUS_DB_REL = `${WORKFLOW_REL}/dashboard/sprint-runner.db`;
 export const SPRINT_STATUS_REL = '_bmad-output/implementation-artifacts/sprint-status.yaml';
 export const LEGACY_CSV_REL = 'docs/sprint-runner.csv';
-/** the older log of the same project (233 lines, 189 of them without a message) */
+/** the older log of the same project (233 lines, 189 of them without a message); only the fec9fe7 tree has it */
 export const OLDER_CSV_REL = 'docs/sprint-runner.a0bdc5a.csv';
+
+/** The tree's own path of a file, and whether the tree has it (other commits lack the old database, the older log...). */
+export const inTree = (rel: string): string => path.join(REAL_PROJECT, rel);
+export const treeHas = (rel: string): boolean => existsSync(inTree(rel));
+
+/**
+ * The legacy log's records as a reader counts them: its non-empty lines (no real log has a message running
+ * onto a second line; if one ever does, this count is the one to change, not the import).
+ */
+export function csvLineCount(file: string): number {
+  return readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '').length;
+}
+
+/**
+ * The commands a reader sees in a legacy log: its distinct `story command` pairs (in the real logs each
+ * command ran once per story: retries are numbered, `code-review-2`). The first six fields never hold a comma.
+ */
+export function csvStoryCommands(file: string): Set<string> {
+  const pairs = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const fields = line.split(',');
+    if (fields.length >= 6) pairs.add(`${fields[2]} ${fields[3]}`);
+  }
+  return pairs;
+}
 
 export function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');

@@ -1,5 +1,5 @@
 // Bad project input gets a clear error before any child is spawned, and nothing in the project is lost or changed.
-import { readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSprintRunner } from '../../machines/runner.js';
@@ -26,6 +26,23 @@ describe('bad project input', () => {
     expect(output).toMatchObject({ type: 'error', error: expect.stringContaining('prompts/code-review.md') });
     expect(run!.trace()).toEqual([]);
     expect(run!.events.map((e) => e.type).filter((t) => t !== 'machine')).toEqual(['batch:start', 'state', 'batch:end', 'state']);
+  });
+
+  it('a workflow folder of another version (v3: commands/, no prompts/) is named as such before any spawn', async () => {
+    const root = makeProject();
+    rmSync(path.join(root, WORKFLOW_DIR, 'prompts'), { recursive: true });
+    mkdirSync(path.join(root, WORKFLOW_DIR, 'commands', 'sprint-dev-story'), { recursive: true });
+    const output = await batchOn(root);
+    expect(output).toMatchObject({ type: 'error', error: expect.stringContaining(`no ${WORKFLOW_DIR}/prompts folder`) });
+    expect(output).toMatchObject({ error: expect.stringContaining('commands/ instead of prompts/') });
+    expect(run!.trace()).toEqual([]);
+  });
+
+  it('a project root without the workflow folder says so', async () => {
+    const root = makeProject();
+    rmSync(path.join(root, WORKFLOW_DIR), { recursive: true });
+    const output = await batchOn(root);
+    expect(output).toMatchObject({ type: 'error', error: expect.stringMatching(/^Workflow folder not found: .*sprint-runner \(is .* the project root\?\)$/) });
   });
 
   it('a missing taxonomy ends the batch before any spawn', async () => {
