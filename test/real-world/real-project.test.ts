@@ -1,5 +1,5 @@
 // The tool on the real BMAD project it was written for (../shared/real-world, copied): files, prompts, history, old database.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -227,9 +227,11 @@ describe('the real legacy logs', () => {
   });
 });
 
-describe.runIf(!treeHas(PREVIOUS_DB_REL))('a tree from before the previous orchestrator had its database', () => {
+describe('a tree without the previous orchestrator\'s database (before its story 5-SR-2, or a copy with it removed)', () => {
   it('keeps our database at the default path, imports the legacy log only, and writes nothing into the real tree', async () => {
     const root = projects.copy();
+    // the copy, never the real tree: a tree that has the file stands for one from before it existed
+    rmSync(path.join(root, PREVIOUS_DB_REL), { force: true });
     const realTree = treeHashes(REAL_PROJECT);
     const serving = await start(root);
     expect(serving.dbFile).toBe(path.join(root, PREVIOUS_DB_REL));
