@@ -9,7 +9,7 @@ import { migrations as defaultMigrations } from './migrations.js';
 import { MIGRATION_TABLE, recogniseDatabase, type DatabaseKind } from './recognise.js';
 import type { Database } from './schema.js';
 import type { SprintDb } from './handle.js';
-import { getSync, runSync } from './writes.js';
+import { getSync, runSync } from './sync-queries.js';
 
 export type { SprintDb };
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DatabaseError, migrateToLatest } from '../../db/database.js';
 import { migrations } from '../../db/migrations.js';
 import type { Database } from '../../db/schema.js';
-import { insertBatch } from '../../db/writes.js';
+import { insertBatch } from '../../db/batches.js';
 import { useTempDatabases } from './support.js';
 
 const ctx = useTempDatabases();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DatabaseError, migrateToLatest, openDatabase } from '../../db/database.js';
-import { insertEvent } from '../../db/writes.js';
+import { insertEvent } from '../../db/events.js';
 import { useTempDatabases } from './support.js';
 
 const ctx = useTempDatabases();
