@@ -1,34 +1,17 @@
-// Opens the SQLite file with the settings the runner relies on, migrates it safely and guards it to one orchestrator.
+// Opens the SQLite file with the settings the runner relies on and migrates it safely (owner.ts then guards it to one orchestrator).
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationResultSet } from 'kysely';
-import { isAlive, readProcessStartTime } from '../machines/claude/process-tree.js';
+import { classify, corruptError, DatabaseError, foreignDatabaseError, readOnlyError, reasonOf } from './database-errors.js';
 import { migrations as defaultMigrations } from './migrations.js';
-import { MIGRATION_TABLE, recogniseDatabase, type DatabaseKind } from './recognise.js';
+import { MIGRATION_TABLE, recogniseDatabase } from './recognise.js';
 import type { Database } from './schema.js';
 import type { SprintDb } from './handle.js';
-import { getSync, runSync } from './writes.js';
 
 export type { SprintDb };
 
 export { recogniseDatabase, type DatabaseKind } from './recognise.js';
-
-export type DatabaseErrorCode = 'corrupt' | 'locked' | 'in-use' | 'migration' | 'open' | 'foreign' | 'read-only';
-
-/** Everything that stops the database from being used, with a message that says what to do about it. */
-export class DatabaseError extends Error {
-  constructor(
-    readonly code: DatabaseErrorCode,
-    readonly file: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DatabaseError';
-  }
-}
 
 export interface OpenOptions {
   /** how long a statement waits for another connection's lock before failing (default 5000 ms) */
@@ -38,52 +21,6 @@ export interface OpenOptions {
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** Kysely's own bookkeeping tables: they alone do not make a database worth backing up. */
 const MIGRATION_LOCK_TABLE = 'kysely_migration_lock';
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function sqliteCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : '';
-}
-
-function isBusy(err: unknown): boolean {
-  const code = sqliteCode(err);
-  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
-}
-
-function corruptError(file: string, reason: string, cause?: unknown): DatabaseError {
-  return new DatabaseError(
-    'corrupt',
-    file,
-    `${file} is not a usable sprint-runner database (${reason}). Move it aside (for example rename it to ` +
-      `${file}.broken, with any ${file}-wal and ${file}-shm beside it) and start again: a new, empty database ` +
-      `is then created in its place.`,
-    { cause },
-  );
-}
-
-function lockedError(file: string, busyTimeoutMs: number, cause?: unknown): DatabaseError {
-  return new DatabaseError(
-    'locked',
-    file,
-    `${file} is locked by another process, which held its lock for more than ${busyTimeoutMs} ms. ` +
-      `End the other program that has this database open (another sprint-runner, or an SQLite tool with an ` +
-      `open transaction), then try again.`,
-    { cause },
-  );
-}
-
-function readOnlyError(file: string, reason: string, cause?: unknown): DatabaseError {
-  return new DatabaseError(
-    'read-only',
-    file,
-    `The database ${file} is read-only (${reason}), and sprint-runner records every step in it. Make it writable ` +
-      `(its permissions, an immutable flag, a read-only mount), or pass --db with another file.`,
-    { cause },
-  );
-}
 
 /**
  * Why this process cannot write `path` (a file, or the folder that must hold the WAL beside it), or null.
@@ -98,16 +35,6 @@ function notWritable(path: string): string | null {
     if (code === 'ENOENT') return null;
     return `${path}: ${code === 'EROFS' ? 'on a read-only file system' : code === 'EPERM' ? 'not writable (immutable?)' : code === 'EACCES' ? 'permission denied' : reasonOf(err)}`;
   }
-}
-
-/** Maps what better-sqlite3 threw while opening or checking the file to one of our codes. */
-function classify(err: unknown, file: string, busyTimeoutMs: number): DatabaseError {
-  if (err instanceof DatabaseError) return err;
-  const code = sqliteCode(err);
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return corruptError(file, reasonOf(err), err);
-  if (isBusy(err)) return lockedError(file, busyTimeoutMs, err);
-  if (code.startsWith('SQLITE_READONLY')) return readOnlyError(file, reasonOf(err), err);
-  return new DatabaseError('open', file, `Cannot open the database ${file}: ${reasonOf(err)}.`, { cause: err });
 }
 
 /**
@@ -144,20 +71,6 @@ function truncation(file: string): string | null {
     return `its header counts ${pages} pages but the file holds ${size / pageSize}: it was cut short`;
   }
   return null;
-}
-
-/** The refusal for a database file that is not ours: it is never opened for writing. */
-export function foreignDatabaseError(file: string, kind: DatabaseKind): DatabaseError {
-  const what =
-    kind.kind === 'previous-orchestrator'
-      ? "is the database of the project's previous (Python) sprint-runner orchestrator"
-      : `is an SQLite database of another program (tables: ${kind.kind === 'foreign' ? kind.tables.join(', ') : '?'})`;
-  return new DatabaseError(
-    'foreign',
-    file,
-    `${file} ${what}, not a sprint-runner database, so it was left exactly as it is. Give this tool a ` +
-      `database file of its own with --db FILE (a new file is created there).`,
-  );
 }
 
 /**
@@ -336,71 +249,4 @@ export async function migrateToLatest(
     );
   }
   return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName), backup };
-}
-
-export interface OwnerIdentity {
-  pid: number;
-  /** start time in the process table's unit (see ProcessEntry): tells this process apart from a later one that reuses the pid */
-  startTime: number;
-  hostname: string;
-}
-
-export interface OwnerRecord extends OwnerIdentity {
-  acquiredAt: string;
-}
-
-/** Who this process is, for the owner row. Throws ProcessTableError when the process table cannot be read. */
-export function currentOwnerIdentity(): OwnerIdentity {
-  return { pid: process.pid, startTime: readProcessStartTime(process.pid) ?? 0, hostname: hostname() };
-}
-
-/**
- * Makes this process the database's one orchestrator. Throws DatabaseError('in-use') while the recorded
- * owner still runs on this host (same pid and the same start time, so a reused pid does not count) — even
- * when that owner is this very process. A dead owner's row, or one from another host (whose processes
- * cannot be checked; a crashed container's old hostname must not block for ever), is taken over.
- */
-export function acquireOwner(db: SprintDb, me: OwnerIdentity = currentOwnerIdentity()): OwnerRecord {
-  const take = (): OwnerRecord => {
-    const row = getSync(db, db.kysely.selectFrom('owner').selectAll().where('id', '=', 1));
-    if (row !== undefined && row.hostname === me.hostname && isAlive(row.pid, row.start_time)) {
-      const self = row.pid === me.pid && row.start_time === me.startTime;
-      throw new DatabaseError(
-        'in-use',
-        db.file,
-        `${db.file} is in use by ${self ? 'this process already' : 'another sprint-runner orchestrator'}: ` +
-          `pid ${row.pid} on host ${row.hostname}, since ${row.acquired_at}. Only one orchestrator may use a ` +
-          `database at a time: stop that one (or let it finish), or give this one another database file.`,
-      );
-    }
-    const acquiredAt = new Date().toISOString();
-    runSync(
-      db,
-      db.kysely
-        .replaceInto('owner')
-        .values({ id: 1, pid: me.pid, start_time: me.startTime, hostname: me.hostname, acquired_at: acquiredAt }),
-    );
-    return { ...me, acquiredAt };
-  };
-  try {
-    // IMMEDIATE takes the write lock before the read, so two starting orchestrators cannot both see "free"
-    return db.sqlite.transaction(take).immediate();
-  } catch (err) {
-    if (isBusy(err)) throw lockedError(db.file, Number(db.sqlite.pragma('busy_timeout', { simple: true })), err);
-    throw err;
-  }
-}
-
-/** Gives the database up; only our own row is removed. True when there was one. */
-export function releaseOwner(db: SprintDb, me: OwnerIdentity = currentOwnerIdentity()): boolean {
-  const result = runSync(
-    db,
-    db.kysely
-      .deleteFrom('owner')
-      .where('id', '=', 1)
-      .where('pid', '=', me.pid)
-      .where('start_time', '=', me.startTime)
-      .where('hostname', '=', me.hostname),
-  );
-  return result.changes > 0;
 }

@@ -1,7 +1,7 @@
 // Reads the pre-tool task log (docs/sprint-runner.csv) and imports it once into legacy_events.
 import { readFile } from 'node:fs/promises';
 import type { SprintDb } from './handle.js';
-import { runSync } from './writes.js';
+import { runSync } from './sync-queries.js';
 
 /*
  * Format, as orchestrator.sh writes it: `epoch,epic,story,command,task_id,start|end,"message"`, no header,

@@ -1,7 +1,7 @@
 // Imports, read-only and once, the history kept by the project's previous (Python) orchestrator in its own database.
 import BetterSqlite3 from 'better-sqlite3';
 import type { SprintDb } from './database.js';
-import { getSync, runSync } from './writes.js';
+import { getSync, runSync } from './sync-queries.js';
 
 /*
  * The previous orchestrator kept `batches`, `stories`, `commands`, `events` and `background_tasks` (times in

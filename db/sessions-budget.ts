@@ -3,7 +3,7 @@ import type { TranscriptRecord } from '../machines/claude/transcript.js';
 import { stepKeyOf, type AttemptRecord } from '../machines/sessions.js';
 import type { SprintDb } from './database.js';
 import type { CommandStatus } from './schema.js';
-import { allSync, getSync, runSync } from './writes.js';
+import { allSync, getSync, runSync } from './sync-queries.js';
 
 /** The newest attempt of every step (command and stories), for the session ledger after a restart. */
 export function lastAttempts(db: SprintDb): AttemptRecord[] {

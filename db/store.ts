@@ -7,28 +7,15 @@ import type { SprintDb } from './database.js';
 import { batchBudget, batchSpend, lastAttempts, saveTranscript, setBatchBudget } from './sessions-budget.js';
 import type { BatchStatus } from './schema.js';
 import { storageFault } from './storage-faults.js';
-import {
-  endOpenTasks,
-  endTask,
-  findStoryId,
-  getSync,
-  insertBatch,
-  insertCommand,
-  insertEvent,
-  liveProcesses,
-  type LiveProcess,
-  loadSnapshot,
-  markProcessesEnded,
-  markRunningCommandsInterrupted,
-  recordProcess,
-  runSync,
-  saveSnapshot,
-  startTask,
-  updateBatch,
-  updateCommand,
-  upsertBackgroundTask,
-  upsertStory,
-} from './writes.js';
+import { upsertBackgroundTask } from './background-tasks.js';
+import { insertBatch, updateBatch } from './batches.js';
+import { insertCommand, markRunningCommandsInterrupted, updateCommand } from './commands.js';
+import { insertEvent } from './events.js';
+import { type LiveProcess, liveProcesses, markProcessesEnded, recordProcess } from './processes.js';
+import { loadSnapshot, saveSnapshot } from './snapshots.js';
+import { findStoryId, upsertStory } from './stories.js';
+import { getSync, runSync } from './sync-queries.js';
+import { endOpenTasks, endTask, startTask } from './tasks.js';
 
 // the events of one commit mostly share a millisecond: each distinct time is formatted once
 let lastIsoTs = NaN;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { recogniseDatabase, type SprintDb } from '../db/database.js';
 import { describeLegacyImport, importLegacyCsv } from '../db/legacy-csv.js';
 import { importPreviousOrchestrator } from '../db/previous-orchestrator.js';
-import { getSync, insertEvent, runSync } from '../db/writes.js';
+import { insertEvent } from '../db/events.js';
+import { getSync, runSync } from '../db/sync-queries.js';
 import type { ProjectLayout } from '../machines/project/layout.js';
 
 /** Our database's name when the default path holds the previous orchestrator's: beside it, never over it. */

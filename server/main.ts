@@ -1,6 +1,7 @@
 // `sprint-runner serve`: wires the project, the database, the durable runner and the HTTP/WebSocket server.
 import path from 'node:path';
-import { acquireOwner, migrateToLatest, openDatabase, releaseOwner, type SprintDb } from '../db/database.js';
+import { migrateToLatest, openDatabase, type SprintDb } from '../db/database.js';
+import { acquireOwner, releaseOwner } from '../db/owner.js';
 import { createSqliteStore, type RecoveryReport } from '../db/store.js';
 import { rescueDatabase, storageFault, watchDatabaseFile } from '../db/storage-faults.js';
 import { claudeNotFoundMessage, findExecutable, type PermissionMode } from '../machines/actors/claude-command.js';

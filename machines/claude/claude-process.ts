@@ -1,10 +1,11 @@
 // Runs one `claude -p --output-format stream-json --verbose` child and reports what it does, ending in one outcome.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { LineSplitter, DEFAULT_MAX_LINE_BYTES } from './lines.js';
 import { parseLogScriptCall } from './log-script.js';
+import { decideOutcome, type RunEnding } from './outcome.js';
 import { killProcesses, killTree, ProcessTreeTracker } from './process-tree.js';
 import { retryDelayMs, transientErrno, transientMessage } from './resource-faults.js';
+import { RunMessages } from './run-messages.js';
 import { parseStreamLine } from './stream-json.js';
 import type {
   ClaudeProcessHandle,
@@ -16,11 +17,7 @@ import type {
   StreamMessage,
 } from './types.js';
 
-/** The result subtype of a run whose StructuredOutput calls never matched the `--json-schema` (seen with 2.1.197). */
-export const STRUCTURED_OUTPUT_RETRIES = 'error_max_structured_output_retries';
-
 export const CLAUDE_BASE_ARGS = ['-p', '--output-format', 'stream-json', '--verbose'] as const;
-export const CLAUDE_INSTALL_HINT = 'install the Claude Code CLI with `npm install -g @anthropic-ai/claude-code`';
 
 const STDERR_TAIL_BYTES = 8 * 1024;
 const DEFAULT_RESULT_GRACE_MS = 5000;
@@ -31,8 +28,6 @@ const TOOL_SCAN_MS = 50;
 const CLOSE_AFTER_EXIT_MS = 2000;
 /** After killTree gave up, how long to wait for `exit` before reporting anyway. */
 const EXIT_AFTER_KILL_MS = 5000;
-/** Warnings past this many are still counted in the outcome but not sent, so a garbage flood cannot flood the log. */
-const MAX_WARNINGS_SENT = 100;
 
 /**
  * Spawns the CLI in its own process group, writes the prompt to stdin and closes it, and reports messages
@@ -61,6 +56,7 @@ class ClaudeRun {
   private child: ChildProcess | null = null;
   private tracker: ProcessTreeTracker | null = null;
   private readonly splitter: LineSplitter;
+  private readonly messages: RunMessages;
 
   private spawnError: NodeJS.ErrnoException | null = null;
   /** spawns tried again after a transient errno of ours, and the timer of the next one */
@@ -69,19 +65,16 @@ class ClaudeRun {
   private exited = false;
   private closed = false;
   private finalizing = false;
-  private exitSent = false;
   private exitCode: number | null = null;
   private exitSignal: string | null = null;
 
   private result: ResultSummary | null = null;
   /** why the tree was ended from outside, and whether that happened before any result line */
-  private forced: { reason: FailureReason; beforeResult: boolean } | null = null;
+  private forced: RunEnding['forced'] = null;
   private readonly mainTexts: string[] = [];
   private sessionId: string | null = null;
   private model: string | null = null;
   private stderrTail: Buffer = Buffer.alloc(0);
-  private warnings = 0;
-  private warningsSent = 0;
   private readonly unknownKindsWarned = new Set<string>();
 
   private killing: Promise<unknown> | null = null;
@@ -95,8 +88,9 @@ class ClaudeRun {
 
   constructor(
     private readonly opts: ClaudeProcessOptions,
-    private readonly onMessage: (m: ClaudeProcessMessage) => void,
+    onMessage: (m: ClaudeProcessMessage) => void,
   ) {
+    this.messages = new RunMessages(onMessage);
     this.finished = new Promise((resolve) => {
       this.resolveFinished = resolve;
     });
@@ -170,7 +164,7 @@ class ClaudeRun {
     this.pid = null;
     this.spawnRetries++;
     const delay = retryDelayMs(this.spawnRetries);
-    this.warn(transientMessage(`starting "${this.opts.bin}"`, errno, this.spawnRetries, delay));
+    this.messages.warn(transientMessage(`starting "${this.opts.bin}"`, errno, this.spawnRetries, delay));
     this.retryTimer = setTimeout(() => this.start(), delay);
     return true;
   }
@@ -179,8 +173,8 @@ class ClaudeRun {
     if (this.pid === null) return;
     // the tracker read the start time right after the spawn; 0 (never matches) when the table could not be read
     const startTime = this.tracker?.startTimeOf(this.pid) ?? 0;
-    this.send({ type: 'spawned', pid: this.pid, startTime, argv: [this.opts.bin, ...this.argv] });
-    if (this.tracker?.lastError) this.warn(`cannot read the process table: ${this.tracker.lastError.message}`);
+    this.messages.send({ type: 'spawned', pid: this.pid, startTime, argv: [this.opts.bin, ...this.argv] });
+    if (this.tracker?.lastError) this.messages.warn(`cannot read the process table: ${this.tracker.lastError.message}`);
     if (this.opts.idleTimeoutMs) {
       const idleMs = this.opts.idleTimeoutMs;
       this.idleTimer = setTimeout(() => this.force('watchdog-idle', `no output for ${idleMs} ms`), idleMs);
@@ -197,7 +191,7 @@ class ClaudeRun {
     if (!this.finalizing) this.idleTimer?.refresh();
     for (const event of this.splitter.push(chunk)) {
       if (event.kind === 'line') this.onLine(event.line);
-      else this.warn(`dropped a stdout line longer than ${event.maxLineBytes} bytes`);
+      else this.messages.warn(`dropped a stdout line longer than ${event.maxLineBytes} bytes`);
     }
   }
 
@@ -218,7 +212,7 @@ class ClaudeRun {
       case 'init':
         this.sessionId = message.sessionId || this.sessionId;
         this.model = message.model || this.model;
-        this.send({ type: 'init', sessionId: message.sessionId, model: message.model });
+        this.messages.send({ type: 'init', sessionId: message.sessionId, model: message.model });
         break;
       case 'assistant-text':
         if (message.parentToolUseId === null) this.mainTexts.push(message.text);
@@ -227,7 +221,7 @@ class ClaudeRun {
         if (message.name === 'Bash' && typeof message.input['command'] === 'string') {
           for (const task of parseLogScriptCall(message.input['command'])) {
             const known = this.opts.knownTaskIds ? this.opts.knownTaskIds.includes(task.taskId) : true;
-            this.send({ type: 'task', task, known });
+            this.messages.send({ type: 'task', task, known });
           }
         }
         this.scanSoon();
@@ -239,10 +233,10 @@ class ClaudeRun {
         this.onResult(message.result);
         break;
       case 'rate-limit':
-        this.send({ type: 'rate-limit', info: message.info });
+        this.messages.send({ type: 'rate-limit', info: message.info });
         break;
       case 'api-retry':
-        this.send({ type: 'api-retry', attempt: message.attempt, errorStatus: message.errorStatus });
+        this.messages.send({ type: 'api-retry', attempt: message.attempt, errorStatus: message.errorStatus });
         break;
       case 'ignored':
         break;
@@ -250,12 +244,12 @@ class ClaudeRun {
         const kind = message.subtype === null ? message.type : `${message.type}/${message.subtype}`;
         if (!this.unknownKindsWarned.has(kind)) {
           this.unknownKindsWarned.add(kind);
-          this.warn(`unknown stream-json line: ${kind}`);
+          this.messages.warn(`unknown stream-json line: ${kind}`);
         }
         break;
       }
       case 'garbage':
-        this.warn(`unreadable stdout line (${message.reason}): ${message.line}`);
+        this.messages.warn(`unreadable stdout line (${message.reason}): ${message.line}`);
         break;
     }
   }
@@ -279,9 +273,9 @@ class ClaudeRun {
     const first = this.result === null;
     this.result = result;
     this.sessionId = result.sessionId ?? this.sessionId;
-    this.send({ type: 'result', result });
+    this.messages.send({ type: 'result', result });
     if (result.permissionDenials > 0) {
-      this.warn(`${result.permissionDenials} tool call(s) were denied permission; choose a permission mode or allow-list`);
+      this.messages.warn(`${result.permissionDenials} tool call(s) were denied permission; choose a permission mode or allow-list`);
     }
     if (first && !this.exited) {
       const graceMs = this.opts.resultGraceMs ?? DEFAULT_RESULT_GRACE_MS;
@@ -289,7 +283,7 @@ class ClaudeRun {
         if (this.exited) return;
         // spec step 5: a watchdog that had to end the child makes the command a failure, result or not
         this.graceExpired = graceMs;
-        this.warn(`claude did not exit within ${graceMs} ms after its result; ending its process tree`);
+        this.messages.warn(`claude did not exit within ${graceMs} ms after its result; ending its process tree`);
         void this.endTree();
       }, graceMs);
     }
@@ -307,12 +301,12 @@ class ClaudeRun {
   private force(reason: FailureReason, why: string): void {
     if (this.exited || this.result !== null || this.forced !== null) return;
     this.forced = { reason, beforeResult: true };
-    this.warn(`${why}; ending the claude process tree`);
+    this.messages.warn(`${why}; ending the claude process tree`);
     void this.endTree();
   }
 
   async stop(reason: FailureReason): Promise<void> {
-    if (!this.exitSent && !this.exited && this.forced === null) {
+    if (!this.messages.exitSent && !this.exited && this.forced === null) {
       this.forced = { reason, beforeResult: this.result === null };
     }
     if (this.retryTimer !== null) {
@@ -332,7 +326,7 @@ class ClaudeRun {
     this.killing = killTree(pid, { known: this.tracker?.snapshot() ?? [] })
       .catch((error: unknown) => {
         // the table could not be read: say so, and still end the CLI's own group (unreaped, so it is ours)
-        this.warn(`could not end the claude process tree: ${(error as Error).message}`);
+        this.messages.warn(`could not end the claude process tree: ${(error as Error).message}`);
         try {
           process.kill(-pid, 'SIGKILL');
         } catch {
@@ -359,7 +353,7 @@ class ClaudeRun {
         const leftovers = await this.tracker.leftovers();
         if (leftovers.length > 0) await killProcesses(leftovers);
       } catch (error) {
-        this.warn(`could not check for processes claude left behind: ${(error as Error).message}`);
+        this.messages.warn(`could not check for processes claude left behind: ${(error as Error).message}`);
       }
     }
     if (this.child && !this.closed && !this.spawnError) {
@@ -371,7 +365,7 @@ class ClaudeRun {
         };
       });
       if (!this.closed) {
-        this.warn('stdout stayed open after claude exited; stopped reading it');
+        this.messages.warn('stdout stayed open after claude exited; stopped reading it');
         this.child.stdout?.destroy();
         this.child.stderr?.destroy();
       }
@@ -380,8 +374,8 @@ class ClaudeRun {
     if (lastLine !== null) this.onLine(lastLine);
 
     const outcome = this.decide();
-    this.send({ type: 'exit', outcome });
-    this.exitSent = true;
+    this.messages.send({ type: 'exit', outcome });
+    this.messages.exitSent = true;
     this.resolveFinished(outcome);
   }
 
@@ -395,101 +389,21 @@ class ClaudeRun {
   }
 
   private decide(): CommandOutcome {
-    const result = this.result;
     const base = {
       exitCode: this.exitCode,
       signal: this.exitSignal,
-      result,
+      result: this.result,
       assistantText: this.mainTexts.join('\n'),
       sessionId: this.sessionId,
       model: this.model,
       pid: this.pid,
       stderrTail: this.stderrTail.toString('utf8'),
-      warnings: this.warnings,
+      warnings: this.messages.warnings,
     };
-    const fail = (failure: FailureReason, message: string): CommandOutcome => ({ ...base, ok: false, failure, message });
-
-    if (this.spawnError) return fail('spawn-failed', this.spawnFailureMessage(this.spawnError));
-    if (this.graceExpired !== null) {
-      return fail('watchdog-exit', `claude did not exit within ${this.graceExpired} ms after its result; ended the claude process tree`);
-    }
-    const resultOk = result !== null && !result.isError && result.subtype === 'success';
-    // A complete, successful answer stands even if a stop or watchdog raced it.
-    if (resultOk) {
-      return { ...base, ok: true, failure: null, message: `ok: ${result.numTurns} turn(s), ${result.durationMs} ms, $${result.costUsd.toFixed(4)}` };
-    }
-    // The work is done; only the machine-readable verdict (`--json-schema`) failed validation 5 times: the text is
-    // read instead. Running the whole review again for that would waste a run (docs/structured-verdict.md).
-    if (result !== null && result.subtype === STRUCTURED_OUTPUT_RETRIES) {
-      return { ...base, ok: true, failure: null, message: `ok without a structured verdict (${result.subtype}): ${result.numTurns} turn(s), $${result.costUsd.toFixed(4)}` };
-    }
-    if (this.forced && (this.forced.beforeResult || result === null)) {
-      return fail(this.forced.reason, this.forcedMessage(this.forced.reason));
-    }
-    if (result === null) {
-      const lastStderr = lastNonEmptyLine(base.stderrTail);
-      const how = this.exitSignal !== null ? `signal ${this.exitSignal}` : `code ${this.exitCode}`;
-      return fail('no-result', `claude exited (${how}) without a result line${lastStderr ? `: ${lastStderr}` : ''}`);
-    }
-    if (result.isError) {
-      const status = result.apiErrorStatus !== null ? ` (API status ${result.apiErrorStatus})` : '';
-      return fail('is-error', `claude reported an error${status}: ${truncate(result.resultText, 300)}`);
-    }
-    const reason = result.terminalReason ? ` (${result.terminalReason})` : '';
-    return fail('error-subtype', `claude ended with ${result.subtype || 'no subtype'}${reason}`);
-  }
-
-  private forcedMessage(reason: FailureReason): string {
-    switch (reason) {
-      case 'watchdog-idle':
-        return `no output for ${this.opts.idleTimeoutMs} ms; ended the claude process tree`;
-      case 'watchdog-total':
-        return `still running after ${this.opts.totalTimeoutMs} ms; ended the claude process tree`;
-      default:
-        return `stopped (${reason}); ended the claude process tree`;
-    }
-  }
-
-  private spawnFailureMessage(error: NodeJS.ErrnoException): string {
-    const bin = this.opts.bin;
-    if (error.code === 'ENOENT' && !existsSync(this.opts.cwd)) {
-      return `cannot start "${bin}": working directory ${this.opts.cwd} does not exist`;
-    }
-    if (error.code === 'ENOENT') return `cannot start "${bin}": no such executable (ENOENT); ${CLAUDE_INSTALL_HINT} or set the path to the claude binary`;
-    if (error.code === 'EACCES') return `cannot start "${bin}": permission denied (EACCES), it is not executable; ${CLAUDE_INSTALL_HINT} or set the path to the claude binary`;
-    return `cannot start "${bin}": ${error.message}; ${CLAUDE_INSTALL_HINT}`;
-  }
-
-  private warn(message: string): void {
-    this.warnings++;
-    if (this.warningsSent < MAX_WARNINGS_SENT) {
-      this.warningsSent++;
-      this.send({ type: 'warning', message });
-    } else if (this.warningsSent === MAX_WARNINGS_SENT) {
-      this.warningsSent++;
-      this.send({ type: 'warning', message: `more than ${MAX_WARNINGS_SENT} warnings; further ones are only counted` });
-    }
-  }
-
-  private send(message: ClaudeProcessMessage): void {
-    if (this.exitSent) return;
-    try {
-      this.onMessage(message);
-    } catch {
-      // a failing listener must not break the run or leave the child unsupervised
-    }
+    return decideOutcome(this.opts, base, { spawnError: this.spawnError, graceExpired: this.graceExpired, forced: this.forced });
   }
 }
 
 function asErrno(error: unknown): NodeJS.ErrnoException {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function lastNonEmptyLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  return truncate(lines[lines.length - 1] ?? '', 300);
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

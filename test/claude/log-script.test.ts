@@ -1,6 +1,7 @@
 // Checks that log-script calls are found in Bash commands, in both call forms, and nothing else is.
 import { describe, expect, it } from 'vitest';
-import { parseLogScriptCall, shellSplit, splitCommands } from '../../machines/claude/log-script.js';
+import { parseLogScriptCall } from '../../machines/claude/log-script.js';
+import { shellSplit, splitCommands } from '../../machines/claude/shell-words.js';
 import type { TaskEvent } from '../../machines/claude/types.js';
 import { mutate, prng } from '../support/fuzz.js';
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeLegacyImport, importLegacyCsv } from '../../db/legacy-csv.js';
 import { groupLegacyRuns, legacyEvents } from '../../db/legacy-reads.js';
-import { insertBatch, insertCommand, updateCommand } from '../../db/writes.js';
+import { insertBatch } from '../../db/batches.js';
+import { insertCommand, updateCommand } from '../../db/commands.js';
 import { useTempDatabases } from './support.js';
 
 const ctx = useTempDatabases();

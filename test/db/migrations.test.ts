@@ -3,10 +3,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely, type Migration } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { DatabaseError, migrateToLatest } from '../../db/database.js';
+import { migrateToLatest } from '../../db/database.js';
+import { DatabaseError } from '../../db/database-errors.js';
 import { migrations } from '../../db/migrations.js';
 import type { Database } from '../../db/schema.js';
-import { insertBatch } from '../../db/writes.js';
+import { insertBatch } from '../../db/batches.js';
 import { useTempDatabases } from './support.js';
 
 const ctx = useTempDatabases();

@@ -4,8 +4,9 @@ import { copyFileSync, existsSync, statSync, truncateSync, writeFileSync } from 
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { DatabaseError, migrateToLatest, openDatabase } from '../../db/database.js';
-import { insertEvent } from '../../db/writes.js';
+import { migrateToLatest, openDatabase } from '../../db/database.js';
+import { DatabaseError } from '../../db/database-errors.js';
+import { insertEvent } from '../../db/events.js';
 import { useTempDatabases } from './support.js';
 
 const ctx = useTempDatabases();

@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireOwner, currentOwnerIdentity, DatabaseError, releaseOwner, type OwnerIdentity } from '../../db/database.js';
+import { DatabaseError } from '../../db/database-errors.js';
+import { acquireOwner, currentOwnerIdentity, releaseOwner, type OwnerIdentity } from '../../db/owner.js';
 import { isAlive, readProcessStartTime } from '../../machines/claude/process-tree.js';
 import { waitFor } from '../support/wait.js';
 import { useTempDatabases } from './support.js';

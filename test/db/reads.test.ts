@@ -14,19 +14,12 @@ import {
   runningBackgroundTasks,
 } from '../../db/reads.js';
 import { legacyEvents } from '../../db/legacy-reads.js';
-import {
-  endTask,
-  insertBatch,
-  insertCommand,
-  insertEvent,
-  startTask,
-  updateBatch,
-  updateCommand,
-  upsertBackgroundTask,
-  upsertStory,
-  type NewCommand,
-  type StoryRef,
-} from '../../db/writes.js';
+import { upsertBackgroundTask } from '../../db/background-tasks.js';
+import { insertBatch, updateBatch } from '../../db/batches.js';
+import { insertCommand, type NewCommand, updateCommand } from '../../db/commands.js';
+import { insertEvent } from '../../db/events.js';
+import { type StoryRef, upsertStory } from '../../db/stories.js';
+import { endTask, startTask } from '../../db/tasks.js';
 import { importLegacyCsv } from '../../db/legacy-csv.js';
 import { useTempDatabases } from './support.js';
 

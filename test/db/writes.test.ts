@@ -1,26 +1,15 @@
 // Checks every synchronous write: what each row holds, task pairing, upserts, and that no foreign key can dangle.
 import { describe, expect, it, vi } from 'vitest';
 import type { SprintDb } from '../../db/database.js';
-import {
-  endTask,
-  getSync,
-  insertBatch,
-  insertCommand,
-  insertEvent,
-  liveProcesses,
-  loadSnapshot,
-  markProcessesEnded,
-  markRunningCommandsInterrupted,
-  recordProcess,
-  runSync,
-  saveSnapshot,
-  startTask,
-  updateBatch,
-  updateCommand,
-  upsertBackgroundTask,
-  upsertStory,
-  type NewCommand,
-} from '../../db/writes.js';
+import { upsertBackgroundTask } from '../../db/background-tasks.js';
+import { insertBatch, updateBatch } from '../../db/batches.js';
+import { insertCommand, markRunningCommandsInterrupted, type NewCommand, updateCommand } from '../../db/commands.js';
+import { insertEvent } from '../../db/events.js';
+import { liveProcesses, markProcessesEnded, recordProcess } from '../../db/processes.js';
+import { loadSnapshot, saveSnapshot } from '../../db/snapshots.js';
+import { upsertStory } from '../../db/stories.js';
+import { getSync, runSync } from '../../db/sync-queries.js';
+import { endTask, startTask } from '../../db/tasks.js';
 import { useTempDatabases } from './support.js';
 
 const ctx = useTempDatabases();
