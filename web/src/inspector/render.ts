@@ -49,6 +49,9 @@ export interface RenderedChart {
   setZoom(zoom: number): void;
 }
 
+/** A drawn chart kept with the layout it was drawn from: zoom, Fit and follow measure the layout. */
+export type LaidOutChart = RenderedChart & { layout: ChartLayout };
+
 export function renderChart(layout: ChartLayout): RenderedChart {
   const machine = layout.chart.machine.replace(/[^\w-]/g, '_');
   const marker = (kind: string) => `insp-arrow-${machine}-${kind}`;

@@ -1,29 +1,23 @@
 // The Inspector tab: the workflow machines drawn locally as statecharts (elkjs), active states lit live, recent transitions, opt-in Stately.
-import { clock, h, setAttr, setText, syncList } from '../dom.js';
-import { setUi, ui, type UiState } from '../persist.js';
+import { h, setAttr, setText } from '../dom.js';
 import type { ActiveStateView, Store } from '../store.js';
 import { isLive } from '../model.js';
 import type { View } from '../view.js';
-import { activeIds, buildChart, formatValue, transitionPath, type Chart } from '../inspector/chart.js';
-import { layoutMachine, type ChartLayout } from '../inspector/layout.js';
-import { renderChart, type RenderedChart } from '../inspector/render.js';
+import { activeIds, buildChart, transitionPath, type Chart } from '../inspector/chart.js';
+import { layoutMachine } from '../inspector/layout.js';
+import { renderChart, type LaidOutChart } from '../inspector/render.js';
+import { SideLists } from '../inspector/side-lists.js';
 import { StatelyBridge, type StatelyStatus } from '../inspector/stately.js';
-import { TransitionLog, type TransitionEntry } from '../inspector/transitions.js';
+import { TransitionLog } from '../inspector/transitions.js';
+import { inspectorUi, saveInspectorUi } from '../inspector/ui-state.js';
+import { ChartZoom } from '../inspector/zoom.js';
 
 const MACHINES = ['batch', 'cycle', 'story', 'review', 'commandRun'];
-const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.75, 0.85, 1, 1.15, 1.3, 1.5, 1.75, 2];
-/** Below this zoom a chart's 13 px state names (layout.ts FONTS.key) are under 8.7 px: too small to read. */
-const READABLE_ZOOM = 0.67;
-
-/** The inspector's section of the saved UI state, with the zoom per machine and `follow` kept beside the two typed fields. */
-type InspectorUi = UiState['inspector'] & { zoom?: Record<string, number>; follow?: boolean };
-const inspectorUi = (): InspectorUi => ui().inspector as InspectorUi;
-const saveInspectorUi = (patch: Partial<InspectorUi>) => setUi('inspector', { ...inspectorUi(), ...patch } as UiState['inspector']);
 
 class InspectorPanel {
   private readonly log = new TransitionLog();
   private readonly charts = new Map<string, Chart>();
-  private readonly rendered = new Map<string, RenderedChart & { layout: ChartLayout }>();
+  private readonly rendered = new Map<string, LaidOutChart>();
   private machine = MACHINES.includes(inspectorUi().machine) ? inspectorUi().machine : 'batch';
   /** the actor path whose states alone are lit; null: every live actor of the shown machine */
   private focus: string | null = null;
@@ -36,12 +30,8 @@ class InspectorPanel {
   private readonly select: HTMLSelectElement;
   private readonly scroll: HTMLElement;
   private readonly message: HTMLElement;
-  private readonly zoomLabel: HTMLElement;
-  private readonly actorsList: HTMLElement;
-  private readonly actorsEmpty: HTMLElement;
-  private readonly showAll: HTMLButtonElement;
-  private readonly transitionsList: HTMLElement;
-  private readonly transitionsEmpty: HTMLElement;
+  private readonly zoomer: ChartZoom;
+  private readonly side: SideLists;
   private readonly statelyBox: HTMLInputElement;
   private readonly statelyStatus: HTMLElement;
   private readonly statelyOpen: HTMLButtonElement;
@@ -54,17 +44,6 @@ class InspectorPanel {
     this.select = h('select', { 'data-testid': 'inspector-machine', 'aria-label': 'machine', onchange: () => this.choose(this.select.value) });
     for (const name of MACHINES) this.select.append(h('option', { value: name }, name));
     this.select.value = this.machine;
-
-    this.zoomLabel = h('span', { class: 'insp-zoom-value mono', 'data-testid': 'inspector-zoom' }, '100%');
-    const zoomTools = h(
-      'div',
-      { class: 'insp-zoom', role: 'group', 'aria-label': 'zoom' },
-      h('button', { class: 'action', title: 'zoom out (Ctrl + wheel)', onclick: () => this.stepZoom(-1) }, '−'),
-      this.zoomLabel,
-      h('button', { class: 'action', title: 'zoom in (Ctrl + wheel)', onclick: () => this.stepZoom(1) }, '+'),
-      h('button', { class: 'action', title: 'actual size', onclick: () => this.setZoom(1) }, '1:1'),
-      h('button', { class: 'action', 'data-testid': 'inspector-fit', title: 'fit the whole chart, or its width when the whole would be too small to read', onclick: () => this.fit() }, 'Fit'),
-    );
 
     this.followBox = h('input', {
       type: 'checkbox',
@@ -91,19 +70,22 @@ class InspectorPanel {
 
     this.message = h('div', { class: 'insp-message', 'data-testid': 'inspector-message' }, 'Waiting for the machine definitions…');
     this.scroll = h('div', { class: 'insp-scroll', 'data-testid': 'inspector-chart' }, this.message);
-    this.installPanZoom();
-
-    this.actorsList = h('ul', { class: 'insp-actors', 'data-testid': 'inspector-actors' });
-    this.actorsEmpty = h('p', { class: 'muted insp-empty' }, 'No live actors: no batch is running.');
-    this.showAll = h('button', { class: 'action insp-show-all', hidden: true, onclick: () => this.setFocus(null) }, 'Highlight all');
-    this.transitionsList = h('ol', { class: 'insp-transitions', 'data-testid': 'inspector-transitions' });
-    this.transitionsEmpty = h('p', { class: 'muted insp-empty' }, 'No transitions yet.');
+    this.zoomer = new ChartZoom(
+      this.scroll,
+      () => this.machine,
+      () => this.rendered.get(this.machine),
+    );
+    this.side = new SideLists({
+      actor: (path) => this.setFocus(this.focus === path ? null : path),
+      showAll: () => this.setFocus(null),
+      transition: (machine) => this.choose(machine),
+    });
 
     container.append(
       h(
         'div',
         { class: 'insp' },
-        h('div', { class: 'toolbar insp-toolbar' }, h('label', { class: 'insp-picker' }, 'Machine ', this.select), zoomTools, followTool, legend()),
+        h('div', { class: 'toolbar insp-toolbar' }, h('label', { class: 'insp-picker' }, 'Machine ', this.select), this.zoomer.tools, followTool, legend()),
         h(
           'div',
           { class: 'insp-body' },
@@ -111,8 +93,8 @@ class InspectorPanel {
           h(
             'aside',
             { class: 'insp-side' },
-            h('div', { class: 'panel' }, h('h2', {}, 'Live actors ', this.showAll), this.actorsEmpty, this.actorsList),
-            h('div', { class: 'panel insp-transitions-panel' }, h('h2', {}, 'Recent transitions'), this.transitionsEmpty, this.transitionsList),
+            this.side.actorsPanel,
+            this.side.transitionsPanel,
             statelyTools,
           ),
         ),
@@ -223,10 +205,9 @@ class InspectorPanel {
     this.scroll.replaceChildren(this.message);
   }
 
-  private attach(rendered: RenderedChart & { layout: ChartLayout }): void {
+  private attach(rendered: LaidOutChart): void {
     if (this.scroll.firstElementChild !== rendered.svg) this.scroll.replaceChildren(rendered.svg);
-    rendered.setZoom(this.zoom());
-    setText(this.zoomLabel, `${Math.round(this.zoom() * 100)}%`);
+    this.zoomer.apply(rendered);
     this.highlight();
     this.follow(false);
   }
@@ -234,11 +215,11 @@ class InspectorPanel {
   /** Scrolls the deepest active state of the shown chart into the middle when it is out of sight. */
   private follow(smooth = true): void {
     const rendered = this.rendered.get(this.machine);
-    if (!rendered || !this.followBox.checked || this.scroll.classList.contains('insp-panning') || !this.visible()) return;
+    if (!rendered || !this.followBox.checked || this.zoomer.panning || !this.visible()) return;
     const lit = rendered.layout.nodes.filter((p) => rendered.nodes.get(p.node.id)?.classList.contains('active') && p.node.id !== rendered.layout.chart.rootId);
     const target = lit.find((p) => !p.node.children.length) ?? lit[lit.length - 1];
     if (!target) return;
-    const z = this.zoom();
+    const z = this.zoomer.zoom();
     const { scrollLeft: left, scrollTop: top, clientWidth: width, clientHeight: height } = this.scroll;
     const inside = target.x * z >= left && target.y * z >= top && (target.x + target.width) * z <= left + width && (target.y + target.height) * z <= top + height;
     if (inside) return;
@@ -247,86 +228,6 @@ class InspectorPanel {
       top: Math.max(0, (target.y + target.height / 2) * z - height / 2),
       behavior: smooth ? 'smooth' : 'auto',
     });
-  }
-
-  // ---- zoom and pan ----
-
-  private zoom(machine = this.machine): number {
-    const z = inspectorUi().zoom?.[machine];
-    return typeof z === 'number' && z >= ZOOMS[0]! && z <= ZOOMS[ZOOMS.length - 1]! ? z : 1;
-  }
-
-  private setZoom(zoom: number, anchor?: { x: number; y: number }): void {
-    const rendered = this.rendered.get(this.machine);
-    const old = this.zoom();
-    const z = Math.min(ZOOMS[ZOOMS.length - 1]!, Math.max(ZOOMS[0]!, Math.round(zoom * 100) / 100));
-    saveInspectorUi({ zoom: { ...(inspectorUi().zoom ?? {}), [this.machine]: z } });
-    setText(this.zoomLabel, `${Math.round(z * 100)}%`);
-    if (!rendered) return;
-    // keep the point under the cursor (or the centre) where it was
-    const ax = anchor?.x ?? this.scroll.clientWidth / 2;
-    const ay = anchor?.y ?? this.scroll.clientHeight / 2;
-    const cx = (this.scroll.scrollLeft + ax) / old;
-    const cy = (this.scroll.scrollTop + ay) / old;
-    rendered.setZoom(z);
-    this.scroll.scrollLeft = cx * z - ax;
-    this.scroll.scrollTop = cy * z - ay;
-  }
-
-  private stepZoom(direction: 1 | -1, anchor?: { x: number; y: number }): void {
-    const z = this.zoom();
-    const next = direction > 0 ? ZOOMS.find((v) => v > z + 0.001) : [...ZOOMS].reverse().find((v) => v < z - 0.001);
-    if (next !== undefined) this.setZoom(next, anchor);
-  }
-
-  private fit(): void {
-    const rendered = this.rendered.get(this.machine);
-    if (!rendered || !this.scroll.clientWidth) return;
-    const pad = 8;
-    const byWidth = (this.scroll.clientWidth - pad) / rendered.layout.width;
-    const whole = Math.min(byWidth, (this.scroll.clientHeight - pad) / rendered.layout.height, 2);
-    // the cycle machine is tall: fitted whole, its state names shrink past reading. Then Fit fits the width, never
-    // below READABLE_ZOOM, and the chart scrolls for the rest.
-    const z = whole >= READABLE_ZOOM ? whole : Math.max(READABLE_ZOOM, Math.min(byWidth, 2));
-    this.setZoom(Math.max(ZOOMS[0]!, z));
-    this.scroll.scrollLeft = 0;
-    this.scroll.scrollTop = 0;
-  }
-
-  private installPanZoom(): void {
-    let drag: { x: number; y: number; left: number; top: number; id: number } | null = null;
-    this.scroll.addEventListener('pointerdown', (e) => {
-      if (e.button !== 0 || !(e.target === this.scroll || e.target instanceof SVGElement)) return;
-      drag = { x: e.clientX, y: e.clientY, left: this.scroll.scrollLeft, top: this.scroll.scrollTop, id: e.pointerId };
-    });
-    this.scroll.addEventListener('pointermove', (e) => {
-      if (!drag || e.pointerId !== drag.id) return;
-      const dx = e.clientX - drag.x;
-      const dy = e.clientY - drag.y;
-      if (!this.scroll.classList.contains('insp-panning')) {
-        if (Math.hypot(dx, dy) < 4) return;
-        this.scroll.classList.add('insp-panning');
-        this.scroll.setPointerCapture(e.pointerId);
-      }
-      this.scroll.scrollLeft = drag.left - dx;
-      this.scroll.scrollTop = drag.top - dy;
-    });
-    const end = () => {
-      drag = null;
-      this.scroll.classList.remove('insp-panning');
-    };
-    this.scroll.addEventListener('pointerup', end);
-    this.scroll.addEventListener('pointercancel', end);
-    this.scroll.addEventListener(
-      'wheel',
-      (e) => {
-        if (!e.ctrlKey && !e.metaKey) return;
-        e.preventDefault();
-        const rect = this.scroll.getBoundingClientRect();
-        this.stepZoom(e.deltaY < 0 ? 1 : -1, { x: e.clientX - rect.left, y: e.clientY - rect.top });
-      },
-      { passive: false },
-    );
   }
 
   // ---- live state ----
@@ -389,31 +290,10 @@ class InspectorPanel {
     this.renderActors();
   }
 
+  /** The live actors list, and each machine's count of them in the picker. */
   private renderActors(): void {
     const active = this.store.active;
-    this.actorsEmpty.hidden = active.length > 0;
-    this.showAll.hidden = this.focus === null;
-    syncList(
-      this.actorsList,
-      active,
-      (a) => a.path,
-      (a) =>
-        h(
-          'li',
-          { class: 'insp-actor', 'data-testid': 'inspector-actor', title: 'light only this actor’s states', onclick: () => this.setFocus(this.focus === a.path ? null : a.path) },
-          h('span', { class: 'insp-actor-path mono' }),
-          h('span', { class: 'badge insp-actor-machine' }),
-          h('span', { class: 'insp-actor-value mono' }),
-        ),
-      (el, a) => {
-        setText(el.children[0]!, a.path);
-        setText(el.children[1]!, a.machine);
-        setText(el.children[2]!, formatValue(a.value));
-        el.classList.toggle('insp-shown', a.machine === this.machine);
-        el.classList.toggle('insp-focused', a.path === this.focus);
-        setAttr(el, 'data-path', a.path);
-      },
-    );
+    this.side.renderActors(active, this.machine, this.focus);
     const counts = new Map<string, number>();
     for (const a of active) counts.set(a.machine, (counts.get(a.machine) ?? 0) + 1);
     for (const option of Array.from(this.select.options)) {
@@ -423,25 +303,7 @@ class InspectorPanel {
   }
 
   private renderTransitions(): void {
-    const entries = this.log.entries;
-    this.transitionsEmpty.hidden = entries.length > 0;
-    syncList(
-      this.transitionsList,
-      entries,
-      (e) => e.key,
-      (e) =>
-        h(
-          'li',
-          { class: 'insp-transition', 'data-testid': 'inspector-transition', title: 'show this machine', onclick: () => this.choose(e.machine) },
-          h('span', { class: 'insp-t-time mono muted' }, clock(e.ts)),
-          h('span', { class: 'insp-t-path mono' }, e.path),
-          h('span', { class: 'insp-t-change mono' }, ...change(e)),
-          e.events ? h('span', { class: 'insp-t-events muted' }, e.events) : null,
-        ),
-      (el, e) => {
-        el.classList.toggle('insp-shown', e.machine === this.machine);
-      },
-    );
+    this.side.renderTransitions(this.log.entries, this.machine);
   }
 
   // ---- Stately ----
@@ -465,12 +327,6 @@ class InspectorPanel {
     this.statelyStatus.dataset['status'] = status;
     this.statelyOpen.hidden = status !== 'blocked';
   }
-}
-
-function change(e: TransitionEntry): (Node | string)[] {
-  if (e.from === null) return [h('span', { class: 'insp-t-note' }, 'started in '), h('b', {}, e.to ?? '')];
-  if (e.to === null) return [h('span', {}, e.from), h('span', { class: 'insp-t-note' }, ' · stopped')];
-  return [h('span', {}, e.from), h('span', { class: 'insp-t-arrow' }, ' → '), h('b', {}, e.to)];
 }
 
 function legend(): HTMLElement {
