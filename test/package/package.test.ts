@@ -2,7 +2,7 @@
 // installed `sprint-runner`: --version, the demo's page and script over HTTP, a batch run to completion, Ctrl-C to the
 // process and to its group leaving nothing behind, and the published .d.ts type-checked by a tiny consumer.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,9 @@ describe(`the packed ${manifest.name} installed into a fresh prefix (Node ${proc
     for (const needed of ['dist/bin.js', 'dist/cli.js', 'dist/index.js', 'dist/index.d.ts', 'dist/store.js', 'dist/store.d.ts', 'web/dist/index.html', 'web/dist/app.js', 'LICENSE', 'dist/THIRD-PARTY-NOTICES.md', 'web/dist/THIRD-PARTY-NOTICES.md', 'fixtures/sim-claude/claude.mjs', 'fixtures/demo-project/_bmad/bmm/config.yaml']) {
       expect(files).toContain(needed);
     }
+    // the simulated CLI is its entry and the modules beside it: the demo needs every one of them
+    const sim = readdirSync(path.join(REPO_ROOT, 'fixtures', 'sim-claude')).map((f) => `fixtures/sim-claude/${f}`);
+    expect(files).toEqual(expect.arrayContaining(sim));
     expect(files.filter((f) => f.endsWith('.map') || f.startsWith('dist/bench/') || f.startsWith('test/') || f.startsWith('fixtures/captures/') || f.startsWith('web/src/'))).toEqual([]);
     expect(readFileSync(path.join(installed, 'web', 'dist', 'THIRD-PARTY-NOTICES.md'), 'utf8')).toContain('## elkjs ');
   });
