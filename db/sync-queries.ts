@@ -6,9 +6,8 @@ import type { SprintDb } from './handle.js';
 /*
  * Why synchronous: the runtime records a step and changes state in the same tick, and a better-sqlite3
  * transaction cannot span an await. Callers group writes with `db.sqlite.transaction(() => { ... })()`;
- * the table writes that write several rows (commands.ts, tasks.ts, processes.ts) open their own transaction
- * too, which better-sqlite3 turns into a savepoint when one is already open, so they stay all-or-nothing
- * either way.
+ * the table writes that write several rows (commands.ts, tasks.ts, processes.ts) go through `atomically`:
+ * a transaction of their own, or a part of the caller's when one is open, so they stay all-or-nothing either way.
  */
 
 /** Distinct SQL texts are few (only `IN (...)` lists vary), but a cap keeps a long run from growing it. */

@@ -34,7 +34,7 @@ const KIND_COLOURS: Record<string, string> = {
   'batch-commit': '#a5d6ff',
 };
 const OTHER_COLOUR = '#6e7681';
-export const colourOf = (kind: string): string => KIND_COLOURS[kind] ?? OTHER_COLOUR;
+const colourOf = (kind: string): string => KIND_COLOURS[kind] ?? OTHER_COLOUR;
 
 const pxPerMs = () => (BASE_PX_PER_MIN * ui().timeline.zoom) / 60_000;
 const blockMs = () => Math.max(0.1, ui().timeline.blockMinutes || 5) * 60_000;
@@ -183,7 +183,6 @@ function mount(container: HTMLElement, store: Store): void {
   }
 
   function updateBar(el: HTMLElement, r: Row, now: number): void {
-    const px = pxPerMs();
     setAttr(el, 'data-kind', r.kind);
     setAttr(el, 'data-status', r.status);
     setAttr(el, 'data-running', r.end === null ? 'true' : null);
@@ -195,7 +194,6 @@ function mount(container: HTMLElement, store: Store): void {
     setStyle(el, 'top', `${r.index * ROW_H}px`);
     if (r.kind === 'command') setStyle(el, 'backgroundColor', colourOf(r.kind2));
     setText(el, r.kind === 'command' ? `${r.label} · ${r.duration}` : '');
-    void px;
   }
 
   /** time labels on the axis and grid lines, only for the visible part; a label shows its date when the day changes */
