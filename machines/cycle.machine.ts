@@ -1,7 +1,8 @@
 // One cycle: Step 1 selection and pairing, the entry step, Steps 2, 2b, 3, 3b, 4 per story, and the 4c batch commit.
 import { assign, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
-import { childrenOf, commandRunInput } from './command-spec.js';
+import { commandRunInput } from './command-spec.js';
+import { commandFailure, controlAfter, forwardToChildren } from './machine-parts.js';
 import { reviewMachine, type BackgroundStartEvent, type ReviewInput, type ReviewOutput, type ReviewType } from './review.machine.js';
 import { storyMachine, type StoryOutput } from './story.machine.js';
 import { parseTechSpecDecisions } from './rules/markers.js';
@@ -98,10 +99,8 @@ export const cycleMachine = setup({
     nothingToCommit: ({ context }) => context.commitStories.length === 0,
   },
   actions: {
-    assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
-    forwardControl: enqueueActions(({ enqueue, event, self }) => {
-      for (const child of childrenOf(self)) enqueue.sendTo(child, event);
-    }),
+    assignControl: assign({ control: controlAfter }),
+    forwardControl: enqueueActions(forwardToChildren),
     forwardToBatch: sendParent(({ event }) => event),
     assignSelection: assign((_, params: { selection: Selection }) => {
       const { selection } = params;
@@ -145,12 +144,7 @@ export const cycleMachine = setup({
       ],
     }),
     assignCommandFailure: assign({
-      failure: ({ context }, params: { output: CommandRunOutput; command: string }) => ({
-        command: params.command,
-        stories: context.stories,
-        message: params.output.type === 'error' ? params.output.error : 'failed',
-        reason: params.output.outcome.failure ?? 'unknown',
-      }),
+      failure: ({ context }, params: { output: CommandRunOutput; command: string }) => commandFailure(params.output, params.command, context.stories),
     }),
     /** the review and story machines report their failure in their output */
     assignOutputFailure: assign({
