@@ -3,7 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SIMULATED_CLAUDE, packageRoot } from '../cli.js';
-import { createSprintRunner, type RunnerEvent } from '../machines/runner.js';
+import { createSprintRunner } from '../machines/runner.js';
+import type { RunnerEvent } from '../machines/runner-api.js';
 import { sleep } from './lib.js';
 
 export interface InterruptionFigure {

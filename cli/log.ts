@@ -1,6 +1,6 @@
 // The terminal log of `serve` and `demo`: one readable line per runner event, and a progress line under it on a TTY.
 import { eventText } from '../machines/event-text.js';
-import type { RunnerEvent } from '../machines/runner.js';
+import type { RunnerEvent } from '../machines/runner-api.js';
 
 // a flood of events shares a second: each second is formatted once
 let clockSecond = NaN;

@@ -1,7 +1,8 @@
 // The batch: Step 0 project context, cycles until the count or the sprint is done, Step 5 error counting, Step 6, background tasks.
 import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, stopChild } from 'xstate';
 import { commandRunMachine, type CommandRunOutput, type UsageLimitEvent } from './command.machine.js';
-import { buildCommandSpec, childrenOf, commandRunId, commandRunInput } from './command-spec.js';
+import { buildCommandSpec, commandRunId, commandRunInput } from './command-spec.js';
+import { childrenOf } from './machine-parts.js';
 import { cycleMachine, type CycleOutput } from './cycle.machine.js';
 import type { BackgroundStartEvent } from './review.machine.js';
 import type { WriteStoryStatusInput } from './story.machine.js';

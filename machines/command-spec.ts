@@ -1,5 +1,4 @@
-// Builds the CommandSpec of each workflow command, and forwards operator control to child actors.
-import type { AnyActorRef } from 'xstate';
+// Builds the CommandSpec of each workflow command, and the input of the commandRun child that runs it.
 import { commandVariables } from './rules/selection.js';
 import type { CommandKind } from './project/layout.js';
 import type { CommandRunInput } from './command.machine.js';
@@ -72,18 +71,4 @@ export function commandRunInput(owner: CommandOwner, options: Omit<CommandSpecOp
 /** Unique, stable id of one command step; attempts after an interruption share it. */
 export function commandRunId(scope: string, spec: CommandSpec): string {
   return `${scope}/${spec.command}/${spec.stories.map((s) => s.shortId).join(',') || '-'}`;
-}
-
-/**
- * Pause and stop reach running commands as events, not flags polled from outside: each machine
- * passes `CONTROL` on to whatever children it has at that moment (see `forwardControl` in each machine).
- */
-export function childrenOf(self: AnyActorRef): AnyActorRef[] {
-  const children = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> }).children ?? {};
-  // a finished background task stays listed until the batch ends; it must not be sent anything
-  return Object.values(children).filter((child): child is AnyActorRef => child !== undefined && child.getSnapshot().status === 'active');
-}
-
-export function isControlMode(value: unknown): value is ControlMode {
-  return value === 'run' || value === 'pause' || value === 'stop';
 }

@@ -1,8 +1,10 @@
 // One cycle: Step 1 selection and pairing, the entry step, Steps 2, 2b, 3, 3b, 4 per story, and the 4c batch commit.
 import { assign, emit, enqueueActions, fromPromise, sendParent, setup } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
-import { childrenOf, commandRunInput } from './command-spec.js';
-import { reviewMachine, type BackgroundStartEvent, type ReviewInput, type ReviewOutput, type ReviewType } from './review.machine.js';
+import { commandRunInput } from './command-spec.js';
+import { createRegion, reviewStep } from './cycle-steps.js';
+import { commandFailure, controlAfter, forwardToChildren } from './machine-parts.js';
+import { reviewMachine, type BackgroundStartEvent, type ReviewOutput } from './review.machine.js';
 import { storyMachine, type StoryOutput } from './story.machine.js';
 import { parseTechSpecDecisions } from './rules/markers.js';
 import { selectCycle, type EntryStep } from './rules/selection.js';
@@ -98,10 +100,8 @@ export const cycleMachine = setup({
     nothingToCommit: ({ context }) => context.commitStories.length === 0,
   },
   actions: {
-    assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
-    forwardControl: enqueueActions(({ enqueue, event, self }) => {
-      for (const child of childrenOf(self)) enqueue.sendTo(child, event);
-    }),
+    assignControl: assign({ control: controlAfter }),
+    forwardControl: enqueueActions(forwardToChildren),
     forwardToBatch: sendParent(({ event }) => event),
     assignSelection: assign((_, params: { selection: Selection }) => {
       const { selection } = params;
@@ -145,12 +145,7 @@ export const cycleMachine = setup({
       ],
     }),
     assignCommandFailure: assign({
-      failure: ({ context }, params: { output: CommandRunOutput; command: string }) => ({
-        command: params.command,
-        stories: context.stories,
-        message: params.output.type === 'error' ? params.output.error : 'failed',
-        reason: params.output.outcome.failure ?? 'unknown',
-      }),
+      failure: ({ context }, params: { output: CommandRunOutput; command: string }) => commandFailure(params.output, params.command, context.stories),
     }),
     /** the review and story machines report their failure in their output */
     assignOutputFailure: assign({
@@ -389,73 +384,6 @@ export const cycleMachine = setup({
     return { type: 'ok', ...common };
   },
 });
-
-/**
- * One of Step 2's two parallel commands. A failure is recorded and the region still finishes, so the
- * other command is awaited too before the cycle fails.
- */
-function createRegion(id: string, kind: 'create-story' | 'story-discovery') {
-  const onOk =
-    kind === 'create-story'
-      ? [
-          { type: 'assignCreateText' as const, params: ({ event }: { event: { output: CommandRunOutput } }) => ({ output: event.output }) },
-          { type: 'markSucceeded' as const, params: { command: kind } },
-        ]
-      : [{ type: 'markSucceeded' as const, params: { command: kind } }];
-  return {
-    initial: 'running' as const,
-    states: {
-      running: {
-        invoke: {
-          id,
-          src: 'commandRun' as const,
-          input: ({ context }: { context: CycleContext }) => commandRunInput(context, { kind, stories: context.stories }),
-          onDone: [
-            {
-              guard: { type: 'commandOk' as const, params: ({ event }: { event: { output: CommandRunOutput } }) => ({ output: event.output }) },
-              target: 'finished',
-              actions: onOk,
-            },
-            {
-              target: 'finished',
-              actions: {
-                type: 'assignCommandFailure' as const,
-                params: ({ event }: { event: { output: CommandRunOutput } }) => ({ output: event.output, command: kind }),
-              },
-            },
-          ],
-        },
-      },
-      finished: { type: 'final' as const },
-    },
-  };
-}
-
-/** Steps 2b and 3b: the review machine on all the cycle's stories; a failed review fails the cycle. */
-function reviewStep(reviewType: ReviewType, next: 'routingAfterReview' | 'developing') {
-  return {
-    id: reviewType === 'story-review' ? 'storyReview' : 'techSpecReview',
-    src: 'review' as const,
-    input: ({ context }: { context: CycleContext }): ReviewInput => ({
-      reviewType,
-      stories: context.stories,
-      control: context.control,
-      scope: context.scope,
-      implementationArtifacts: context.implementationArtifacts,
-    }),
-    onDone: [
-      {
-        guard: { type: 'reviewOk' as const, params: ({ event }: { event: { output: ReviewOutput } }) => ({ output: event.output }) },
-        target: next,
-        actions: { type: 'markSucceeded' as const, params: { command: `${reviewType}-1` } },
-      },
-      {
-        target: 'failed' as const,
-        actions: { type: 'assignOutputFailure' as const, params: ({ event }: { event: { output: ReviewOutput } }) => ({ output: event.output }) },
-      },
-    ],
-  };
-}
 
 function completedStories(stories: readonly StoryRef[], status: SprintStatus): StoryRef[] {
   return stories.filter((s) => status.stories.find((e) => e.key === s.key)?.status !== 'blocked');

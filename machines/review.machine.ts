@@ -1,7 +1,8 @@
 // Steps 2b / 3b: review-1 on all the cycle's stories, then fork the background review chain when it found critical issues.
 import { assign, enqueueActions, emit, sendParent, setup } from 'xstate';
 import { commandRunMachine, type CommandRunOutput } from './command.machine.js';
-import { buildCommandSpec, childrenOf, commandRunInput } from './command-spec.js';
+import { buildCommandSpec, commandRunInput } from './command-spec.js';
+import { commandFailure, controlAfter, forwardToChildren } from './machine-parts.js';
 import { storyReviewVerdict, type StoryReviewVerdict } from './rules/review-verdict.js';
 import type { CommandFailure, CommandSpec, ControlEvent, ControlMode, StoryRef, WorkflowEmitted } from './types.js';
 
@@ -45,10 +46,8 @@ export const reviewMachine = setup({
     markerMissing: ({ context }) => !context.markerFound,
   },
   actions: {
-    assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
-    forwardControl: enqueueActions(({ enqueue, event, self }) => {
-      for (const child of childrenOf(self)) enqueue.sendTo(child, event);
-    }),
+    assignControl: assign({ control: controlAfter }),
+    forwardControl: enqueueActions(forwardToChildren),
     assignVerdict: assign(({ context }, params: { output: CommandRunOutput }) => {
       const { outcome } = params.output;
       const verdict = storyReviewVerdict(outcome.assistantText, outcome.result?.structuredOutput, context.stories.map((s) => s.shortId));
@@ -80,12 +79,7 @@ export const reviewMachine = setup({
       }
     }),
     assignFailure: assign({
-      failure: ({ context }, params: { output: CommandRunOutput }) => ({
-        command: `${context.reviewType}-1`,
-        stories: context.stories,
-        message: params.output.type === 'error' ? params.output.error : 'failed',
-        reason: params.output.outcome.failure ?? 'unknown',
-      }),
+      failure: ({ context }, params: { output: CommandRunOutput }) => commandFailure(params.output, `${context.reviewType}-1`, context.stories),
     }),
     warnNoMarker: emit(({ context }) => ({
       type: 'warning' as const,

@@ -1,137 +1,16 @@
-// createSprintRunner: the public API that starts, steers and observes one batch on one BMAD project.
-import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
-import {
-  checkClaudeSettings,
-  createClaudeCommandActor,
-  ProcessRegistry,
-  type ClaudeSettings,
-  type PermissionMode,
-} from './actors/claude-command.js';
-import {
-  injectProjectContextFiles,
-  projectContextState,
-  writeStoryStatusFile,
-} from './actors/sprint-files.js';
-import type { BatchInput, BatchOutput, MaxCycles } from './batch.machine.js';
-import { createSprintStatusKeeper, type SprintStatusKeeper } from './actors/sprint-status-keeper.js';
+// createSprintRunner: starts, steers and observes one batch on one BMAD project, committing every step to its store (its contract: runner-api.ts).
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
+import { ProcessRegistry } from './actors/claude-command.js';
+import type { BatchInput, BatchOutput } from './batch.machine.js';
 import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './persistence.js';
-import { checkProjectFiles, loadProjectLayout, type ProjectLayout, type Taxonomy } from './project/layout.js';
-import type { FailureReason } from './claude/types.js';
+import { loadProjectLayout } from './project/layout.js';
+import { BUDGET_REACHED, validateBudget, validateCycles, type RunnerEvent, type RunnerListener, type SprintRunner, type SprintRunnerOptions } from './runner-api.js';
 import { RunnerError } from './runner-errors.js';
-import type { ActiveState, BatchStatus, WireEvent } from './wire.js';
-
-// the statuses and events reach the dashboard too: declared once in the Node-free wire module
-export type { ActiveState, BatchStatus } from './wire.js';
+import { createRunnerWorld } from './runner-world.js';
+import type { ActiveState, BatchStatus } from './wire.js';
 import { SessionLedger } from './sessions.js';
-import { errorMessage, type ControlMode, type WorkflowEmitted } from './types.js';
-import type { TranscriptRecord } from './claude/transcript.js';
-import { provideWorkflow, type WorkflowActors, type WorkflowMachine } from './workflow.js';
-
-export interface SprintRunnerOptions {
-  projectRoot: string;
-  /** the Claude CLI: a name on PATH or a path (default `claude`) */
-  claudeBin?: string;
-  /** default `bypassPermissions`: see the README, "Permissions" */
-  permissionMode?: PermissionMode;
-  /** added to the environment the children get */
-  env?: NodeJS.ProcessEnv;
-  /** ms a child may take to exit after its `result` line (WATCHDOG_DEFAULTS) */
-  resultGraceMs?: number;
-  /** ms without any output before a child is ended (WATCHDOG_DEFAULTS; 0 = off) */
-  idleTimeoutMs?: number;
-  /** ms a child may run in all (WATCHDOG_DEFAULTS; 0 = off) */
-  totalTimeoutMs?: number;
-  /** where events and snapshots are kept (db/store.ts); without one, nothing survives the process */
-  store?: RunStore;
-  /** added to a usage limit's reset time before the batch goes on by itself (default 60 s) */
-  usageLimitMarginMs?: number;
-  /** where the last sprint-status content read is kept across a crash (spec §4); without it, in memory only */
-  sprintStatusCopy?: string;
-  /** a store write failed: the runner has halted (every child tree ended) and will write nothing more */
-  onStoreFailure?: (error: unknown) => void;
-  /** continue an interrupted step's CLI session instead of starting it over (default true; issue 14) */
-  continueSessions?: boolean;
-  /** the project's model per command, over the spec's routing (models.ts) */
-  modelFor?: ClaudeSettings['modelFor'];
-}
-
-/** Why a batch is paused by the runner itself rather than by the operator. */
-export const BUDGET_REACHED = 'budget reached';
-
-/** Every event a subscriber sees, with the id the store gave it: the spec's event types plus `state`, `budget` and `machine`. */
-export type RunnerEvent = WireEvent;
-
-export type RunnerListener = (event: RunnerEvent) => void;
-
-export interface SprintRunner {
-  readonly layout: Promise<ProjectLayout>;
-  /**
-   * Starts a batch. Rejects with a RunnerError when one is active (`already-active`), when a stopped or
-   * interrupted batch could be resumed (`resumable-batch`; `discard: true` records it `abandoned` and starts
-   * anyway), for a bad count (`bad-cycles`), or when the project cannot be found. Everything later is an event.
-   */
-  start(options?: { cycles?: MaxCycles; discard?: boolean; budgetUsd?: number | null }): Promise<void>;
-  /** the batch's cap and what it spent so far, in USD */
-  budget(): { budgetUsd: number | null; spentUsd: number };
-  /** Sets or raises (or with null removes) the cap of the current batch; a batch paused at its cap can then resume. */
-  setBudget(budgetUsd: number | null): void;
-  /** why the runner paused the batch by itself (`budget reached`), or null */
-  pauseReason(): string | null;
-  /** whether an interrupted step continues its CLI session (the operator's switch) */
-  continueSessions(): boolean;
-  setContinueSessions(on: boolean): void;
-  pause(): void;
-  /** Resumes a paused or stopped batch, or restores a stopped or interrupted one from the store. */
-  resume(): Promise<void>;
-  /** Ends every running child's whole tree; resolves when none is left. The batch stays resumable. */
-  stop(): Promise<void>;
-  status(): BatchStatus;
-  /** epoch ms until which the account's usage limit holds the batch, or null */
-  usageLimitUntil(): number | null;
-  /** the store's id of the batch this runner drives, once there is one */
-  batchId(): number | null;
-  subscribe(listener: RunnerListener): () => void;
-  /** The batch's final output: resolves when it ends (completed or error). */
-  done(): Promise<BatchOutput>;
-  /** Stops everything (recording it as stopped, so it can be resumed), waits for the children, releases the runner. */
-  close(): Promise<void>;
-  /** PIDs of children alive right now (for tests and the dashboard). */
-  livePids(): number[];
-  /**
-   * The store can no longer be written (or trusted): stop driving at once, end every child tree, try to
-   * record the cause as one `error` event, and write nothing more. The batch stays live in the store, so the
-   * next start's recovery finds it interrupted and it resumes from its last committed step. Idempotent.
-   */
-  halt(cause: unknown): Promise<void>;
-}
-
-const DEFAULT_CYCLES = 2;
-
-/**
- * The three limits every command runs under (spec step 5: a watchdog that ends a command makes it a failure).
- * Timers in the child-process layer, not XState `after`, which a restored snapshot would not restart.
- */
-export const WATCHDOG_DEFAULTS = {
-  /** no stdout line at all for this long: the CLI is stuck */
-  idleTimeoutMs: 15 * 60_000,
-  /** no command of this workflow should take longer; a dev-story on a big story can take an hour or two */
-  totalTimeoutMs: 4 * 60 * 60_000,
-  /** the CLI sometimes does not exit after its result line */
-  resultGraceMs: 30_000,
-} as const;
-
-export function validateBudget(budget: unknown): number | null {
-  if (budget === undefined || budget === null) return null;
-  if (typeof budget === 'number' && Number.isFinite(budget) && budget > 0) return budget;
-  throw new RunnerError('bad-budget', `budget must be a positive number of USD, or null for no cap (got ${JSON.stringify(budget)})`);
-}
-
-export function validateCycles(cycles: unknown): MaxCycles {
-  if (cycles === undefined) return DEFAULT_CYCLES;
-  if (cycles === 'all') return 'all';
-  if (typeof cycles === 'number' && Number.isInteger(cycles) && cycles >= 1) return cycles;
-  throw new RunnerError('bad-cycles', `cycles must be a whole number of at least 1, or "all" (got ${JSON.stringify(cycles)})`);
-}
+import type { ControlMode, WorkflowEmitted } from './types.js';
+import { provideWorkflow, type WorkflowMachine } from './workflow.js';
 
 /** The active state of every machine actor in the tree, root first. */
 export function activeStates(root: AnyActorRef): ActiveState[] {
@@ -144,11 +23,6 @@ export function activeStates(root: AnyActorRef): ActiveState[] {
   };
   visit(root, 'batch');
   return out;
-}
-
-/** Stop, crash recovery and the watchdogs end a subagent wherever it is, maybe in the middle of writing a file. */
-function endedByUs(failure: FailureReason | null): boolean {
-  return failure === 'interrupted' || failure === 'watchdog-idle' || failure === 'watchdog-total' || failure === 'watchdog-exit';
 }
 
 /** Without a database, events still get increasing ids, and nothing survives the process. */
@@ -167,35 +41,11 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const listeners = new Set<RunnerListener>();
   const store = options.store ?? memoryStore();
   const ledger = new SessionLedger();
-  /** transcripts still being compressed: close() waits for them, so none is written to a closed database */
-  const savingTranscripts = new Set<Promise<void>>();
-  const keepTranscript = (key: { runId: string; attempt: number }, record: Promise<TranscriptRecord>) => {
-    const saving = record
-      .then((done) => store.saveTranscript?.(key, done))
-      .catch((error: unknown) => {
-        pending.push({ type: 'warning', ts: Date.now(), payload: { message: `could not keep the transcript of ${key.runId} attempt ${key.attempt}: ${errorMessage(error)}` } });
-      })
-      .finally(() => savingTranscripts.delete(saving));
-    savingTranscripts.add(saving);
-  };
   ledger.seed(store.lastAttempts?.() ?? []);
   let continueSessions = options.continueSessions ?? true;
   let budgetUsd: number | null = null;
   let spentUsd = 0;
   let pauseReason: string | null = null;
-  const settings: ClaudeSettings = {
-    bin: options.claudeBin ?? 'claude',
-    permissionMode: options.permissionMode ?? 'bypassPermissions',
-    env: { ...process.env, ...options.env },
-    resultGraceMs: options.resultGraceMs ?? WATCHDOG_DEFAULTS.resultGraceMs,
-    idleTimeoutMs: options.idleTimeoutMs ?? WATCHDOG_DEFAULTS.idleTimeoutMs,
-    totalTimeoutMs: options.totalTimeoutMs ?? WATCHDOG_DEFAULTS.totalTimeoutMs,
-    ...(options.usageLimitMarginMs !== undefined ? { usageLimitMarginMs: options.usageLimitMarginMs } : {}),
-    sessions: { continuable: (spec) => ledger.continuable(spec), enabled: () => continueSessions },
-    remainingBudget: () => (budgetUsd === null ? null : Math.max(0, budgetUsd - spentUsd)),
-    ...(options.modelFor ? { modelFor: options.modelFor } : {}),
-    ...(store.saveTranscript ? { transcripts: { save: (key, record) => keepTranscript(key, record) } } : {}),
-  };
   const layout = loadProjectLayout(options.projectRoot);
   // Keep an unobserved rejection from crashing the process; start() reports it.
   layout.catch(() => undefined);
@@ -212,6 +62,19 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   let limitUntil: number | null = null;
   /** events emitted since the last commit: the store writes them with the snapshot of the transition */
   let pending: { type: string; ts: number; payload: unknown }[] = [];
+  const warn = (message: string) => {
+    pending.push({ type: 'warning', ts: Date.now(), payload: { message } });
+  };
+  const world = createRunnerWorld(options, {
+    store,
+    registry,
+    ledger,
+    continueSessions: () => continueSessions,
+    remainingBudget: () => (budgetUsd === null ? null : Math.max(0, budgetUsd - spentUsd)),
+    warn,
+    // a stopped or crashed batch's children were ended: its first read may find a half-written file
+    killedBefore: initiallyResumable !== null,
+  });
 
   const publish = (event: RunnerEvent) => {
     for (const listener of listeners) {
@@ -272,7 +135,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const checkBudget = () => {
     if (budgetUsd === null || spentUsd < budgetUsd || pauseReason !== null || !actor || finished || control !== 'run') return;
     pauseReason = BUDGET_REACHED;
-    pending.push({ type: 'warning', ts: Date.now(), payload: { message: `budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget and resume to go on` } });
+    warn(`budget reached: $${spentUsd.toFixed(2)} spent of $${budgetUsd.toFixed(2)}; raise the budget and resume to go on`);
     send('pause');
   };
 
@@ -305,44 +168,6 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     resolveDone?.(output);
   };
 
-  let keeper: SprintStatusKeeper | null = null;
-  const keeperFor = (projectLayout: ProjectLayout) =>
-    (keeper ??= createSprintStatusKeeper(projectLayout, {
-      // a stopped or crashed batch's children were ended: its first read may find a half-written file
-      killedBefore: initiallyResumable !== null,
-      ...(options.sprintStatusCopy ? { copyFile: options.sprintStatusCopy } : {}),
-    }));
-
-  /**
-   * Before a batch starts or resumes after children were ended (stop, crash recovery), the file they may have
-   * been writing is checked first, so no resumed subagent reads it half-written. A failure here is left to
-   * the batch's own first read, which reports it.
-   */
-  const repairSprintStatus = async (projectLayout: ProjectLayout) => {
-    const restored = await keeperFor(projectLayout).repair().catch(() => null);
-    if (restored !== null) pending.push({ type: 'warning', ts: Date.now(), payload: { message: restored } });
-  };
-
-  const buildActors = (projectLayout: ProjectLayout): WorkflowActors => {
-    let taxonomy: Taxonomy = {};
-    const sprintStatus = keeperFor(projectLayout);
-    return {
-      claudeCommand: createClaudeCommandActor(projectLayout, () => taxonomy, settings, registry),
-      readSprintStatus: fromPromise(async () => {
-        const { status, restored } = await sprintStatus.read();
-        if (restored !== null) pending.push({ type: 'warning', ts: Date.now(), payload: { message: restored } });
-        return status;
-      }),
-      writeStoryStatus: fromPromise(({ input }) => writeStoryStatusFile(projectLayout, input.key, input.status)),
-      injectProjectContext: fromPromise(({ input }) => injectProjectContextFiles(projectLayout, input.stories)),
-      checkProject: fromPromise(async () => {
-        taxonomy = await checkProjectFiles(projectLayout);
-        await checkClaudeSettings(settings);
-      }),
-      checkProjectContext: fromPromise(() => projectContextState(projectLayout)),
-    };
-  };
-
   /**
    * Most transitions only report progress (a task phase): their actor's value, context and children are the
    * same objects as before, and the persisted snapshot would be too. Serialising the tree for those would
@@ -362,7 +187,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
   const inspect = (event: InspectionEvent) => {
     if (event.type === '@xstate.actor') {
       (event.actorRef as AnyActorRef).on('*', (emitted: WorkflowEmitted) => {
-        if (emitted.type === 'command:end' && endedByUs(emitted.payload.outcome.failure)) keeper?.noteKilled();
+        if (emitted.type === 'command:end') world.noteCommandEnd(emitted.payload.outcome.failure);
         pending.push({ type: emitted.type, ts: Date.now(), payload: emitted.payload });
       });
     } else if (event.type === '@xstate.snapshot') {
@@ -474,8 +299,8 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         throw error;
       }
       if (budget !== null) publishBudget();
-      await repairSprintStatus(projectLayout);
-      launch(provideWorkflow(buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
+      await world.repairSprintStatus(projectLayout);
+      launch(provideWorkflow(world.buildActors(projectLayout)), { input: { maxCycles, implementationArtifacts: projectLayout.implementationArtifactsRelative } });
       refreshStatus();
     },
     pause: () => send('pause'),
@@ -486,7 +311,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       if (actor && !finished) {
         pauseReason = null;
         // after a stop in this process the children were ended: check the file before anything runs again
-        if (control === 'stop') await repairSprintStatus(await layout);
+        if (control === 'stop') await world.repairSprintStatus(await layout);
         send('run');
         return;
       }
@@ -508,9 +333,9 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
         throw new RunnerError('budget-reached', `budget reached: batch ${batchId} spent $${spentUsd.toFixed(2)} of $${budgetUsd.toFixed(2)}; raise the budget before resuming`);
       }
       pauseReason = null;
-      await repairSprintStatus(projectLayout);
+      await world.repairSprintStatus(projectLayout);
       control = 'stop';
-      launch(provideWorkflow(buildActors(projectLayout)), { snapshot: prepareSnapshotForResume(resumable.snapshot) as Snapshot<unknown> });
+      launch(provideWorkflow(world.buildActors(projectLayout)), { snapshot: prepareSnapshotForResume(resumable.snapshot) as Snapshot<unknown> });
       send('run');
     },
     stop,
@@ -531,7 +356,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     continueSessions: () => continueSessions,
     setContinueSessions(on) {
       continueSessions = on;
-      pending.push({ type: 'warning', ts: Date.now(), payload: { message: on ? 'interrupted steps continue their CLI session' : 'interrupted steps start afresh (continuing sessions is off)' } });
+      warn(on ? 'interrupted steps continue their CLI session' : 'interrupted steps start afresh (continuing sessions is off)');
       commit(false);
     },
     status: computeStatus,
@@ -550,7 +375,7 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
       if (actor && !finished) await stop();
       actor?.stop();
       await registry.stopAll();
-      while (savingTranscripts.size > 0) await Promise.all([...savingTranscripts]);
+      while (world.savingTranscripts.size > 0) await Promise.all([...world.savingTranscripts]);
       listeners.clear();
     },
     livePids: () => registry.pids(),

@@ -1,7 +1,8 @@
 // Step 4 for one story: dev-story unless already in review, then the code-review loop with its four exit rules.
 import { assign, enqueueActions, emit, fromPromise, setup } from 'xstate';
 import { commandRunMachine, type CommandRunInput, type CommandRunOutput } from './command.machine.js';
-import { childrenOf, commandRunInput } from './command-spec.js';
+import { commandRunInput } from './command-spec.js';
+import { commandFailure, controlAfter, forwardToChildren } from './machine-parts.js';
 import { decideReviewLoop, explainDecision, reviewModel, type CodeReviewReport } from './rules/code-review.js';
 import { codeReviewVerdict, type CodeReviewVerdict } from './rules/review-verdict.js';
 import type { SprintStatus } from './rules/sprint-status.js';
@@ -60,15 +61,6 @@ function attemptRef(context: StoryContext) {
   return { story: context.story, command: run.spec.command, runId: run.runId, attempt: context.review.attempt };
 }
 
-function failureOf(output: CommandRunOutput, command: string, story: StoryRef): CommandFailure {
-  return {
-    command,
-    stories: [story],
-    message: output.type === 'error' ? output.error : 'failed',
-    reason: output.outcome.failure ?? 'unknown',
-  };
-}
-
 export const storyMachine = setup({
   types: {
     input: {} as StoryInput,
@@ -96,10 +88,8 @@ export const storyMachine = setup({
     reviewerSetDone: ({ context }) => context.decision?.action === 'done' && context.decision.reason === 'reviewer-set-done',
   },
   actions: {
-    assignControl: assign({ control: ({ context, event }) => (event.type === 'CONTROL' ? event.mode : context.control) }),
-    forwardControl: enqueueActions(({ enqueue, event, self }) => {
-      for (const child of childrenOf(self)) enqueue.sendTo(child, event);
-    }),
+    assignControl: assign({ control: controlAfter }),
+    forwardControl: enqueueActions(forwardToChildren),
     assignFileStatus: assign({
       fileStatus: ({ context }, params: { status: SprintStatus }) =>
         params.status.stories.find((s) => s.key === context.story.key)?.status ?? null,
@@ -232,7 +222,7 @@ export const storyMachine = setup({
           { guard: { type: 'commandOk', params: ({ event }) => ({ output: event.output }) }, target: 'codeReview', actions: { type: 'markSucceeded', params: { command: 'dev-story' } } },
           {
             target: 'failed',
-            actions: { type: 'assignFailure', params: ({ context, event }) => ({ failure: failureOf(event.output, 'dev-story', context.story) }) },
+            actions: { type: 'assignFailure', params: ({ context, event }) => ({ failure: commandFailure(event.output, 'dev-story', [context.story]) }) },
           },
         ],
       },
@@ -256,7 +246,7 @@ export const storyMachine = setup({
             target: 'failed',
             actions: {
               type: 'assignFailure',
-              params: ({ context, event }) => ({ failure: failureOf(event.output, `code-review-${context.review.attempt}`, context.story) }),
+              params: ({ context, event }) => ({ failure: commandFailure(event.output, `code-review-${context.review.attempt}`, [context.story]) }),
             },
           },
         ],

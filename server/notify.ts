@@ -1,6 +1,6 @@
 // The optional webhook (`--notify-url`): one JSON POST per batch end, error, blocked story and usage-limit wait, never in the run's way.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunnerEvent, RunnerListener } from '../machines/runner.js';
+import type { RunnerEvent, RunnerListener } from '../machines/runner-api.js';
 
 /** What the webhook receives (README, "Notifications"): `kind` says which of the four it is. */
 export type Notification = {

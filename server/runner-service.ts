@@ -10,7 +10,7 @@ import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
 import { storyDescription, storyFileFor } from '../machines/project/story-files.js';
 import { taskPhaseIndex } from '../machines/wire.js';
-import type { RunnerEvent, SprintRunner } from '../machines/runner.js';
+import type { RunnerEvent, SprintRunner } from '../machines/runner-api.js';
 import { RunnerError } from '../machines/runner-errors.js';
 import { serviceErrorOf } from './errors.js';
 import { TASKS_PER_COMMAND, type ApiState, type CommandTranscript, type SprintService, type StoredEvent } from './service.js';

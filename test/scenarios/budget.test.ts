@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchBudget, batchSpend } from '../../db/sessions-budget.js';
 import { createSqliteStore } from '../../db/store.js';
-import type { RunnerEvent } from '../../machines/runner.js';
+import type { RunnerEvent } from '../../machines/runner-api.js';
 import { useTempDatabases } from '../db/support.js';
 import { makeProject, startRunner, type ScenarioRun } from '../support/scenario.js';
 import { waitFor } from '../support/wait.js';

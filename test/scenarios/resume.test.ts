@@ -1,7 +1,8 @@
 // Resume from a persisted snapshot in a new runner: the exact step, a new attempt for the interrupted command, counters kept.
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive } from '../../machines/claude/process-tree.js';
-import { createSprintRunner, type RunnerEvent } from '../../machines/runner.js';
+import { createSprintRunner } from '../../machines/runner.js';
+import type { RunnerEvent } from '../../machines/runner-api.js';
 import { JsonStore } from '../support/json-store.js';
 import { makeProject, SIM_CLAUDE } from '../support/scenario.js';
 import { waitFor } from '../support/wait.js';

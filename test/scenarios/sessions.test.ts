@@ -1,6 +1,6 @@
 // Interrupted work continues (issue 14): the next attempt of a stopped, limited or stalled step forks the last session.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunnerEvent } from '../../machines/runner.js';
+import type { RunnerEvent } from '../../machines/runner-api.js';
 import { makeProject, startRunner, type ScenarioRun } from '../support/scenario.js';
 import { waitFor } from '../support/wait.js';
 

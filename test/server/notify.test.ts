@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunnerEvent } from '../../machines/runner.js';
+import type { RunnerEvent } from '../../machines/runner-api.js';
 import { serve, type Serving } from '../../server/main.js';
 import { checkNotifyUrl, createNotifier, type Notification } from '../../server/notify.js';
 import { makeProject, SIM_CLAUDE } from '../support/scenario.js';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
-import { createSprintRunner, type RunnerEvent, type SprintRunner, type SprintRunnerOptions } from '../../machines/runner.js';
+import { createSprintRunner } from '../../machines/runner.js';
+import type { RunnerEvent, SprintRunner, SprintRunnerOptions } from '../../machines/runner-api.js';
 import type { BatchOutput, MaxCycles } from '../../machines/batch.machine.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
