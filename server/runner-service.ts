@@ -5,7 +5,7 @@ import type { SprintDb } from '../db/database.js';
 import { legacyEvents, legacyRecords } from '../db/legacy-reads.js';
 import { eventsAfter, lastEventId, latestBatch, listBatches, listCommands, listStories, runningBackgroundTasks } from '../db/reads.js';
 import { reviewVerdicts } from '../db/verdicts.js';
-import { readSprintStatusFile } from '../machines/actors/sprint-files.js';
+import { readSprintStatusFile, SprintStatusError } from '../machines/actors/sprint-files.js';
 import { machineDefinitions } from '../machines/persistence.js';
 import { loadTaxonomy, type Taxonomy } from '../machines/project/layout.js';
 import { storyDescription, storyFileFor } from '../machines/project/story-files.js';
@@ -13,7 +13,7 @@ import { taskPhaseIndex } from '../machines/wire.js';
 import type { RunnerEvent, SprintRunner } from '../machines/runner-api.js';
 import { RunnerError } from '../machines/runner-errors.js';
 import { serviceErrorOf } from './errors.js';
-import { TASKS_PER_COMMAND, type ApiState, type CommandTranscript, type SprintService, type StoredEvent } from './service.js';
+import { ServiceError, TASKS_PER_COMMAND, type ApiState, type CommandTranscript, type SprintService, type StoredEvent } from './service.js';
 import { transcriptLines } from '../machines/claude/transcript.js';
 import { loadTranscript } from '../db/sessions-budget.js';
 
@@ -136,13 +136,20 @@ export function createRunnerService(runner: SprintRunner, db: SprintDb): SprintS
     commands: (filter) => listCommands(db, { tasksPerCommand: TASKS_PER_COMMAND, ...(filter.story ? { story: filter.story } : {}) }),
     verdicts: (filter) => reviewVerdicts(db, filter),
     async sprintStatus() {
-      return readSprintStatusFile(await layout);
+      try {
+        return await readSprintStatusFile(await layout, { writeTemplate: false });
+      } catch (error) {
+        if (!(error instanceof SprintStatusError)) throw error;
+        // what the operator must fix, by code: the dashboard shows the message in place of the stories
+        if (error.code === 'unparseable') throw new ServiceError(error.message, 422, 'sprint-status-unparseable');
+        throw new ServiceError(error.message, 404, error.code === 'project-missing' ? 'project-missing' : 'sprint-status-missing');
+      }
     },
     async storyDescriptions() {
       const current = await layout;
       const descriptions: Record<string, string> = {};
       const files = await readdir(current.implementationArtifacts).catch(() => [] as string[]);
-      const sprint = await readSprintStatusFile(current).catch(() => null);
+      const sprint = await readSprintStatusFile(current, { writeTemplate: false }).catch(() => null);
       for (const story of sprint?.stories ?? []) {
         const file = storyFileFor(files, story);
         if (file === null) continue;

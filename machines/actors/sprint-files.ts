@@ -34,10 +34,12 @@ async function ensureProjectPresent(layout: ProjectLayout): Promise<void> {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Reads and parses sprint-status. A missing file gets a template (spec §2) and still fails: sprint planning
- * must be run first. An unparseable file fails with file, line and reason, and is not touched.
+ * Reads and parses sprint-status. For a batch (spec §2) a missing file gets a template and still fails: sprint
+ * planning must be run first. A reader that only shows the file (the dashboard's API) passes `writeTemplate:
+ * false`: looking at a project never writes into it. An unparseable file fails with file, line and reason, and
+ * is not touched.
  */
-export async function readSprintStatusFile(layout: ProjectLayout): Promise<SprintStatus> {
+export async function readSprintStatusFile(layout: ProjectLayout, { writeTemplate = true }: { writeTemplate?: boolean } = {}): Promise<SprintStatus> {
   const file = layout.sprintStatusFile;
   let text: string;
   try {
@@ -45,6 +47,9 @@ export async function readSprintStatusFile(layout: ProjectLayout): Promise<Sprin
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await ensureProjectPresent(layout);
+    if (!writeTemplate) {
+      throw new SprintStatusError(`${file} is missing. Run sprint planning first (/bmad:bmm:workflows:sprint-planning).`, 'missing');
+    }
     await mkdir(path.dirname(file), { recursive: true });
     const template = sprintStatusTemplate({
       project: layout.projectName,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, haveChromium, launchChromium, TestServes } from '../support/browser.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeProject } from '../support/scenario.js';
+import { makeProject, SPRINT_STATUS_REL } from '../support/scenario.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
@@ -241,6 +241,21 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     const ids = await page.evaluate(() => (window as unknown as { sprintRunner: { store: { events: { id: number }[] } } }).sprintRunner.store.events.map((e) => e.id));
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => ids[0]! + i));
     await expect.poll(() => statusText(page), { timeout: 10_000 }).toMatch(/Completed/);
+  });
+
+  it('a sprint-status that cannot be read is said in Epics and Stories, and the file is left as it is', async () => {
+    const { serve, root } = await demo();
+    const file = path.join(root, SPRINT_STATUS_REL);
+    rmSync(file);
+    const page = await open(serve.dashboardUrl);
+    await page.locator('[data-tab="epics"]').click();
+    const problem = page.locator('.view-epics [data-testid="sprint-problem"]');
+    await expect.poll(() => problem.textContent(), { timeout: 10_000 }).toContain('is missing. Run sprint planning first');
+    expect(await problem.isVisible()).toBe(true);
+    expect(await page.locator('[data-testid="card-stories"]').textContent()).toContain('sprint-status unreadable');
+    await page.locator('[data-tab="stories"]').click();
+    expect(await page.locator('.view-stories [data-testid="sprint-problem"]').textContent()).toContain('is missing');
+    expect(existsSync(file)).toBe(false);
   });
 
   it('every view renders the demo data', async () => {

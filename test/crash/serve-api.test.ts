@@ -1,7 +1,7 @@
 // A real `sprint-runner serve` driven through its API and WebSocket, and its clear errors on bad setups.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
@@ -114,6 +114,30 @@ describe('serve through its API', () => {
     expect(failures).toEqual([]);
     expect(status).toBe('completed');
     expect(reads).toBeGreaterThan(20);
+  });
+
+  it('reading sprint-status never writes it: missing is 404 and unparseable 422, each with its code and what to do', async () => {
+    const p = project();
+    const serve = await serveOn(p);
+    const file = path.join(p.root, SPRINT_STATUS_REL);
+    const text = readFileSync(file, 'utf8');
+    rmSync(file);
+    const missing = await serve.api<{ error: string; code: string }>('/api/sprint-status');
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('sprint-status-missing');
+    expect(missing.body.error).toContain(`${file} is missing. Run sprint planning first`);
+    expect((await serve.api('/api/story-descriptions')).body).toEqual({});
+    expect(existsSync(file)).toBe(false);
+
+    writeFileSync(file, 'development_status:\n  1-1-a: [unclosed\n');
+    const broken = await serve.api<{ error: string; code: string }>('/api/sprint-status');
+    expect(broken.status).toBe(422);
+    expect(broken.body.code).toBe('sprint-status-unparseable');
+    expect(broken.body.error).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
+    expect(readFileSync(file, 'utf8')).toBe('development_status:\n  1-1-a: [unclosed\n');
+
+    writeFileSync(file, text);
+    expect((await serve.api('/api/sprint-status')).status).toBe(200);
   });
 
   it('refuses a foreign Origin and a foreign Host, on the API and the WebSocket', async () => {

@@ -9,7 +9,7 @@ interface Topics {
   state: ApiState;
   event: StoredEvent;
   command: CommandView;
-  sprint: SprintView;
+  sprint: SprintView | null;
   descriptions: Record<string, string>;
   machine: ActiveStateView[];
   history: void;
@@ -108,6 +108,8 @@ export class Store {
   /** the newest attempt of each run id: progress events name the run, not the attempt */
   private readonly latestAttempt = new Map<string, string>();
   private readonly listeners = new Map<keyof Topics, Set<(value: never) => void>>();
+  /** why sprint-status could not be read (GET /api/sprint-status's message), or null */
+  sprintError: string | null = null;
   /** keys of commands seen starting before the state knew their batch (setState fills it in) */
   private readonly unbatched = new Set<string>();
   private refetching = new Map<string, ReturnType<typeof setTimeout>>();
@@ -358,10 +360,13 @@ export class Store {
   async refreshSprint(): Promise<void> {
     try {
       this.sprint = await getJson<SprintView>('/api/sprint-status');
-      this.emit('sprint', this.sprint);
+      this.sprintError = null;
     } catch (error) {
-      console.error('sprint-status', error);
+      // missing, unparseable or a vanished project: the views say why there are no stories
+      this.sprint = null;
+      this.sprintError = error instanceof Error ? error.message : String(error);
     }
+    this.emit('sprint', this.sprint);
   }
 
   async refreshDescriptions(): Promise<void> {

@@ -18,6 +18,14 @@ export function mountCards(container: HTMLElement, store: Store): void {
   container.append(epics.el, stories.el, current.el, batch.el);
 
   store.on('sprint', (sprint) => {
+    if (!sprint) {
+      // unreadable: the Epics and Stories tabs say why
+      for (const c of [epics, stories]) {
+        setText(c.value, '—');
+        setText(c.detail, 'sprint-status unreadable');
+      }
+      return;
+    }
     const done = sprint.stories.filter((s) => s.status === 'done').length;
     const total = sprint.stories.length;
     const epicsDone = sprint.epics.filter((e) => {

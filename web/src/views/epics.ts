@@ -5,6 +5,7 @@ import type { Store } from '../store.js';
 import type { SprintStoryView } from '../types.js';
 import type { View } from '../view.js';
 import { compareEpicIds, compareStories, statusOf, storyName } from './stories.js';
+import { sprintProblem } from './sprint-problem.js';
 
 const COLUMNS = [
   { id: 'backlog', title: 'Backlog' },
@@ -47,7 +48,8 @@ function mount(container: HTMLElement, store: Store): void {
     );
   }
   const empty = h('div', { class: 'muted epics-empty', hidden: true }, 'No epics in sprint-status.');
-  container.append(h('div', { class: 'toolbar muted' }, 'Click a card to show its stories. Hover a story for its description.'), board, empty);
+  const problem = sprintProblem(store);
+  container.append(problem.el, h('div', { class: 'toolbar muted' }, 'Click a card to show its stories. Hover a story for its description.'), board, empty);
 
   /** one card per epic key, kept across column moves (syncList works per container, so placement is done here) */
   const cards = new Map<string, HTMLElement>();
@@ -133,6 +135,7 @@ function mount(container: HTMLElement, store: Store): void {
   }
 
   function render(): void {
+    problem.update();
     const sprint = store.sprint;
     const stories = [...(sprint?.stories ?? [])].sort(compareStories);
     const ids = new Map<string, { key: string; status: string }>();

@@ -5,6 +5,7 @@ import type { Store } from '../store.js';
 import type { ApiState, CommandView, SprintStoryView } from '../types.js';
 import { endOf, inScope } from '../model.js';
 import type { View } from '../view.js';
+import { sprintProblem } from './sprint-problem.js';
 import { compareEpicIds, compareStories } from '../../../machines/rules/story-keys.js';
 
 export const STATUSES = ['backlog', 'ready-for-dev', 'in-progress', 'review', 'done', 'blocked'] as const;
@@ -83,7 +84,9 @@ function mount(container: HTMLElement, store: Store): void {
   }
   const body = h('tbody', { 'data-testid': 'stories-body' });
   const empty = h('div', { class: 'muted stories-empty', hidden: true }, 'No story matches.');
+  const problem = sprintProblem(store);
   container.append(
+    problem.el,
     h('div', { class: 'toolbar' }, h('label', {}, 'Epic ', epicSelect), h('label', {}, 'Status ', statusSelect), count),
     h('table', { class: 'stories-table', 'data-testid': 'stories-table' }, h('thead', {}, headRow), body),
     empty,
@@ -163,6 +166,7 @@ function mount(container: HTMLElement, store: Store): void {
     for (const [id, th] of headers) setAttr(th, 'aria-sort', id === column ? (descending ? 'descending' : 'ascending') : null);
     setText(count, `${rows.length} of ${all.length} stories`);
     empty.hidden = rows.length > 0 || !store.sprint;
+    problem.update();
     // a running story's duration counts up once a second, only while something runs
     const running = [...spans.values()].some((span) => span?.running);
     if (running && !timer) timer = setInterval(tick, 1000);
