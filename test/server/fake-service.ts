@@ -1,5 +1,6 @@
 // An in-memory SprintService for the server tests: events in an array with increasing ids, calls recorded, failures on demand.
 import { ServiceError, type ApiState, type ApiStatus, type CommandTranscript, type SprintService, type StoredEvent } from '../../server/service.js';
+import { apiState } from '../support/api-state.js';
 
 type Method = Exclude<keyof SprintService, 'subscribe'>;
 
@@ -44,17 +45,7 @@ export class FakeService implements SprintService {
 
   async state(): Promise<ApiState> {
     this.record('state');
-    return {
-      status: this.status,
-      batch: null,
-      cycle: null,
-      currentStory: null,
-      currentCommand: null,
-      currentTask: null,
-      background: [],
-      usageLimit: null,
-      lastEventId: this.lastEventId,
-    };
+    return apiState({ status: this.status, lastEventId: this.lastEventId });
   }
 
   async setBudget(budgetUsd: number | null): Promise<void> {

@@ -6,6 +6,7 @@ import type { ApiState, StoredEvent } from '../../machines/wire.js';
 import { costShare, endOf, shownStatus, storyTotals } from '../../web/src/model.js';
 import { busySpans, GAP_MS, GAP_PX, timeScale } from '../../web/src/views/timescale.js';
 import type { CommandView } from '../../web/src/types.js';
+import { apiState } from '../support/api-state.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -31,17 +32,8 @@ describe('the compacted time axis', () => {
   });
 });
 
-const state = (status: ApiState['status'], batchId: number | null): ApiState => ({
-  status,
-  batch: batchId === null ? null : { id: batchId, startedAt: '2030-01-01T00:00:00.000Z', endedAt: null, maxCycles: 2, cyclesCompleted: 0, message: null, costUsd: 0 },
-  cycle: null,
-  currentStory: null,
-  currentCommand: null,
-  currentTask: null,
-  background: [],
-  usageLimit: null,
-  lastEventId: 0,
-});
+const state = (status: ApiState['status'], batchId: number | null): ApiState =>
+  apiState({ status, batch: batchId === null ? null : { id: batchId, startedAt: '2030-01-01T00:00:00.000Z', endedAt: null, maxCycles: 2, cyclesCompleted: 0, message: null, costUsd: 0 } });
 
 const command = (patch: Partial<CommandView>): CommandView => ({
   key: 'r#1',

@@ -3,22 +3,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApiState, StoredEvent } from '../../machines/wire.js';
 import { Store } from '../../web/src/store.js';
+import { apiState } from '../support/api-state.js';
 
 const T0 = Date.parse('2026-12-07T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function state(batch: { id: number; startedAt: number; endedAt: number | null } | null): ApiState {
-  return {
+  return apiState({
     status: batch === null ? 'idle' : batch.endedAt === null ? 'running' : 'completed',
     batch: batch && { id: batch.id, startedAt: iso(batch.startedAt), endedAt: batch.endedAt === null ? null : iso(batch.endedAt), maxCycles: 1, cyclesCompleted: 0, message: null, costUsd: 0 },
-    cycle: null,
-    currentStory: null,
-    currentCommand: null,
-    currentTask: null,
-    background: [],
-    usageLimit: null,
-    lastEventId: 0,
-  };
+  });
 }
 
 let nextId = 1;
