@@ -36,10 +36,16 @@ export function traceLines(file: string): TraceLine[] {
 export const statusOf = async (serve: ServeProcess) => (await serve.api<{ status: string }>('/api/state')).body.status;
 
 export async function waitForStatus(serve: ServeProcess, wanted: string[], what: string, timeoutMs = 90_000): Promise<string> {
-  return waitFor(async () => {
-    const status = await statusOf(serve);
-    return wanted.includes(status) ? status : null;
-  }, what, timeoutMs);
+  let last = '';
+  try {
+    return await waitFor(async () => {
+      last = await statusOf(serve);
+      return wanted.includes(last) ? last : null;
+    }, what, timeoutMs);
+  } catch (error) {
+    // a batch that never ends is diagnosed from what serve printed, not from the timeout alone
+    throw new Error(`${(error as Error).message} (status ${last || 'unknown'}); serve printed:\n${serve.output().slice(-4000)}`);
+  }
 }
 
 /** The sprint-status an uninterrupted batch of the same scenario ends with. */
