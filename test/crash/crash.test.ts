@@ -36,20 +36,37 @@ function countStarts(trace: ReturnType<typeof readTrace>): Map<string, number> {
   return counts;
 }
 
-async function waitForStatus(serve: ServeProcess, statuses: string[], timeoutMs = 60_000) {
-  return waitFor(
-    async () => {
-      const { body } = await serve.api<{ status: string }>('/api/state');
-      return statuses.includes(body.status) ? body : null;
-    },
-    `status ${statuses.join(' or ')}`,
-    timeoutMs,
-  );
+/** What a stuck step reports: its own name, the last status and what serve printed (a test timeout says none of it). */
+function stuck(serve: ServeProcess, what: string, last: string): Error {
+  return new Error(`timed out waiting for ${what} (last status ${last || 'unknown'}); serve printed:\n${serve.output().slice(-4000)}`);
+}
+
+async function waitForStatus(serve: ServeProcess, statuses: string[], timeoutMs = 40_000) {
+  let last = '';
+  try {
+    return await waitFor(
+      async () => {
+        const { body } = await serve.api<{ status: string }>('/api/state');
+        last = body.status;
+        return statuses.includes(body.status) ? body : null;
+      },
+      `status ${statuses.join(' or ')}`,
+      timeoutMs,
+    );
+  } catch {
+    throw stuck(serve, `status ${statuses.join(' or ')}`, last);
+  }
 }
 
 async function stopServe(serve: ServeProcess) {
   serve.child.kill('SIGTERM');
-  await serve.exited;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(stuck(serve, 'serve to exit after SIGTERM', '')), 15_000)));
+  try {
+    await Promise.race([serve.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function project() {
