@@ -158,6 +158,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const PS_COLUMNS = ['-o', 'pid=', '-o', 'ppid=', '-o', 'pgid=', '-o', 'stat=', '-o', 'lstart='];
 /** C locale and UTC: `lstart` is then `Mon Dec  7 05:05:04 2026` on procps and BSD alike, with no DST to misread */
 const PS_ENV = { LC_ALL: 'C', LANG: 'C', TZ: 'UTC0' };
+/** a listing takes ~50 ms; ten seconds means it is stuck */
+const PS_TIMEOUT_MS = 10_000;
 
 /** `Mon Dec  7 05:05:04 2026` (UTC) → ms since the epoch; null when it is not that shape. */
 export function parseLstart(words: readonly string[]): number | null {
@@ -181,6 +183,8 @@ export function parsePsLine(line: string): ProcessEntry | null {
 }
 
 interface PsRun {
+  /** killed at its time limit */
+  timedOut: boolean;
   error: Error | undefined;
   status: number | null;
   signal: string | null;
@@ -188,9 +192,12 @@ interface PsRun {
   stderr: string;
 }
 
-export function psTable(bin = 'ps'): ProcessTable {
-  const options = { encoding: 'utf8' as const, env: { ...process.env, ...PS_ENV }, maxBuffer: 64 * 1024 * 1024 };
+export function psTable(bin = 'ps', timeoutMs = PS_TIMEOUT_MS): ProcessTable {
+  // a `ps` that never returns (a /proc read stuck on a process in uninterruptible sleep) must not stall stop,
+  // the watchdogs or recovery for ever: it is killed and reported as a table that cannot be read
+  const options = { encoding: 'utf8' as const, env: { ...process.env, ...PS_ENV }, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs, killSignal: 'SIGKILL' as const };
   const lines = (run: PsRun): string[] => {
+    if (run.timedOut) throw new ProcessTableError(`\`${bin}\` did not answer within ${timeoutMs} ms and was killed`);
     if (run.error) throw new ProcessTableError(`cannot run \`${bin}\`: ${run.error.message}`, { cause: run.error });
     const out = run.stdout.split('\n').filter((l) => l.trim() !== '');
     // `ps -p <pid>` exits 1 with no output at all when there is no such process (procps and BSD)
@@ -201,7 +208,8 @@ export function psTable(bin = 'ps'): ProcessTable {
   };
   const runSync = (select: string[]): string[] => {
     const result = spawnSync(bin, [...select, ...PS_COLUMNS], options);
-    return lines({ error: result.error, status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' });
+    const timedOut = (result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+    return lines({ timedOut, error: timedOut ? undefined : result.error, status: result.status, signal: result.signal, stdout: result.stdout ?? '', stderr: result.stderr ?? '' });
   };
   const runAsync = (select: string[]): Promise<string[]> =>
     new Promise((resolve, reject) => {
@@ -209,6 +217,7 @@ export function psTable(bin = 'ps'): ProcessTable {
         // a non-zero exit is an ExecFileException with a numeric code; anything else could not run ps at all
         const exit = error && typeof error.code === 'number' ? error.code : null;
         const run: PsRun = {
+          timedOut: error?.killed === true && error.signal === 'SIGKILL',
           error: error && exit === null && !error.signal ? error : undefined,
           status: error ? exit : 0,
           signal: error?.signal ?? null,

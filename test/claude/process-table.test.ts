@@ -73,6 +73,13 @@ describe('a table that cannot be read is an error, not an empty table', () => {
     expect(() => garbage.get(12)).toThrow(ProcessTableError);
     await expect(endRecordedProcesses([{ pid: process.pid, startTime: 1 }], { table: denied })).rejects.toThrow(ProcessTableError);
   });
+
+  it('a ps that never answers is killed after its time limit and reported, so stop and recovery never wait for ever', async () => {
+    const stuck = psTable(binPath('ps-stuck.sh'), 300);
+    expect(() => stuck.list()).toThrow(/ps-stuck.sh` did not answer within 300 ms and was killed/);
+    await expect(stuck.snapshotAsync()).rejects.toThrow(/ps-stuck.sh` did not answer within 300 ms and was killed/);
+    await expect(endRecordedProcesses([{ pid: process.pid, startTime: 1 }], { table: stuck })).rejects.toThrow(ProcessTableError);
+  });
 });
 
 describe('parsing ps', () => {
