@@ -1,6 +1,6 @@
 // What the runner persists and how a persisted snapshot is made safe to resume: the contract with the store.
 import { createHash } from 'node:crypto';
-import type { AnyStateNode } from 'xstate';
+import type { AnyActorRef, AnyStateNode } from 'xstate';
 import { batchMachine, type MaxCycles } from './batch.machine.js';
 import { commandRunMachine } from './command.machine.js';
 import { cycleMachine } from './cycle.machine.js';
@@ -82,10 +82,47 @@ type PersistedNode = {
 };
 
 /**
+ * Whether a parent has taken the done event of its child `id`, which is finished. An invoked child leaves its
+ * parent's children when the parent takes the event (every onDone of ours has a target); a background task
+ * (`bg.N`, spawned by the batch) stays, and the batch's list says whether its end was recorded.
+ */
+function handedOver(parentContext: Record<string, unknown> | undefined, id: string): boolean {
+  if (!id.startsWith('bg.')) return false;
+  const tasks = (parentContext?.['background'] ?? []) as { id: string; status: string }[];
+  return tasks.find((task) => task.id === id)?.status !== 'running';
+}
+
+const finished = (status: string | undefined) => status === 'done' || status === 'error';
+
+/**
+ * True while some actor of the tree has finished and its parent has not yet taken its done event. A snapshot
+ * persisted then would be one XState cannot resume from: on restore it starts only the active children, so
+ * the finished one never reports and its parent waits for ever (a crash test caught a SIGKILL in that gap).
+ * The runner keeps such a moment's events and snapshot back until the parent has moved on.
+ */
+export function midHandover(root: AnyActorRef): boolean {
+  const visit = (ref: AnyActorRef): boolean => {
+    const snapshot = ref.getSnapshot() as { context?: Record<string, unknown>; children?: Record<string, AnyActorRef | undefined> };
+    for (const [id, child] of Object.entries(snapshot.children ?? {})) {
+      if (!child) continue;
+      if (finished((child.getSnapshot() as { status?: string }).status)) {
+        if (!handedOver(snapshot.context, id)) return true;
+      } else if (visit(child)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return visit(root);
+}
+
+/**
  * Makes a persisted snapshot restorable as a stopped batch. XState restarts in-flight invoked actors on
  * restore, which for a claude child means a silent re-spawn; instead, every machine comes back with control
  * `stop`, and every command that was running comes back `held` without its child, so that resume runs it
- * again as a new attempt and nothing starts before the operator says so.
+ * again as a new attempt and nothing starts before the operator says so. A command that had finished but
+ * whose end its parent had not taken (a snapshot written by a version without `midHandover`) comes back
+ * `held` too: its end was never stored, so it is run again like an interrupted one.
  */
 export function prepareSnapshotForResume<T>(snapshot: T): T {
   const copy = structuredClone(snapshot) as PersistedNode;
@@ -96,7 +133,17 @@ export function prepareSnapshotForResume<T>(snapshot: T): T {
       node.value = 'held';
       if (node.children) delete node.children['claude'];
     }
-    for (const child of Object.values(node.children ?? {})) visit(child.snapshot, child.src);
+    for (const [id, child] of Object.entries(node.children ?? {})) {
+      const orphaned = child.src === 'commandRun' && finished(child.snapshot.status) && !handedOver(node.context, id);
+      if (orphaned) {
+        const held = child.snapshot as PersistedNode & { output?: unknown; error?: unknown };
+        held.status = 'active';
+        held.value = 'held';
+        delete held.output;
+        delete held.error;
+      }
+      visit(child.snapshot, child.src);
+    }
   };
   visit(copy, 'batch');
   return copy as T;

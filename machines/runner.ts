@@ -2,7 +2,7 @@
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
 import { ProcessRegistry } from './actors/claude-command.js';
 import type { BatchInput, BatchOutput } from './batch.machine.js';
-import { MACHINE_VERSION, prepareSnapshotForResume, type RunStore } from './persistence.js';
+import { MACHINE_VERSION, midHandover, prepareSnapshotForResume, type RunStore } from './persistence.js';
 import { loadProjectLayout } from './project/layout.js';
 import { BUDGET_REACHED, validateBudget, validateCycles, type RunnerEvent, type RunnerListener, type SprintRunner, type SprintRunnerOptions } from './runner-api.js';
 import { RunnerError } from './runner-errors.js';
@@ -97,9 +97,24 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
     pending.push({ type: 'machine', ts: Date.now(), payload: { actors: active } });
   };
 
+  /** a commit held back while a finished actor's parent has not taken its end (see midHandover) */
+  let heldBack: ReturnType<typeof setTimeout> | null = null;
+  let heldBackTries = 0;
+
   const commit = (withSnapshot: boolean) => {
     if (halted !== null) pending = [];
     if (batchId === null || halted !== null || (pending.length === 0 && !withSnapshot)) return;
+    // Events and snapshot are written together or not at all: while a parent has yet to take a child's end,
+    // both wait (its step follows at once and commits them); a stuck handover is written after ~1 s anyway.
+    if (actor && actor.getSnapshot().status === 'active' && midHandover(actor) && heldBackTries < 100) {
+      heldBackTries++;
+      heldBack ??= setTimeout(() => {
+        heldBack = null;
+        commit(true);
+      }, 10);
+      return;
+    }
+    heldBackTries = 0;
     if (withSnapshot && actor && actor.getSnapshot().status !== 'stopped') noteActiveStates();
     const events = pending;
     pending = [];
