@@ -99,22 +99,26 @@ export function createSprintRunner(options: SprintRunnerOptions): SprintRunner {
 
   /** a commit held back while a finished actor's parent has not taken its end (see midHandover) */
   let heldBack: ReturnType<typeof setTimeout> | null = null;
-  let heldBackTries = 0;
+  let heldSince: number | null = null;
 
   const commit = (withSnapshot: boolean) => {
     if (halted !== null) pending = [];
     if (batchId === null || halted !== null || (pending.length === 0 && !withSnapshot)) return;
     // Events and snapshot are written together or not at all: while a parent has yet to take a child's end,
-    // both wait (its step follows at once and commits them); a stuck handover is written after ~1 s anyway.
-    if (actor && actor.getSnapshot().status === 'active' && midHandover(actor) && heldBackTries < 100) {
-      heldBackTries++;
-      heldBack ??= setTimeout(() => {
-        heldBack = null;
-        commit(true);
-      }, 10);
-      return;
+    // both wait (its step follows at once and commits them). A handover still pending after a second is a
+    // bug elsewhere: writing then is no worse than before this rule, and holding on would lose more.
+    if (actor && actor.getSnapshot().status === 'active' && midHandover(actor)) {
+      heldSince ??= Date.now();
+      if (Date.now() - heldSince < 1000) {
+        heldBack ??= setTimeout(() => {
+          heldBack = null;
+          commit(true);
+        }, 10);
+        return;
+      }
+    } else {
+      heldSince = null;
     }
-    heldBackTries = 0;
     if (withSnapshot && actor && actor.getSnapshot().status !== 'stopped') noteActiveStates();
     const events = pending;
     pending = [];
