@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../machines/claude/process-tree.js';
 import { makeProject, SPRINT_STATUS_REL, type TraceLine } from '../support/scenario.js';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
+import { startServe, stuckServe, waitForServeStatus, type ServeProcess } from '../support/serve-process.js';
 import { waitFor } from '../support/wait.js';
 
 /** Three cycles of the demo: a review story, a ready-for-dev pair, a backlog story whose review forks a chain. */
@@ -36,32 +36,13 @@ function countStarts(trace: ReturnType<typeof readTrace>): Map<string, number> {
   return counts;
 }
 
-/** What a stuck step reports: its own name, the last status and what serve printed (a test timeout says none of it). */
-function stuck(serve: ServeProcess, what: string, last: string): Error {
-  return new Error(`timed out waiting for ${what} (last status ${last || 'unknown'}); serve printed:\n${serve.output().slice(-4000)}`);
-}
-
-async function waitForStatus(serve: ServeProcess, statuses: string[], timeoutMs = 40_000) {
-  let last = '';
-  try {
-    return await waitFor(
-      async () => {
-        const { body } = await serve.api<{ status: string }>('/api/state');
-        last = body.status;
-        return statuses.includes(body.status) ? body : null;
-      },
-      `status ${statuses.join(' or ')}`,
-      timeoutMs,
-    );
-  } catch {
-    throw stuck(serve, `status ${statuses.join(' or ')}`, last);
-  }
-}
+const waitForStatus = (serve: ServeProcess, statuses: string[], timeoutMs = 40_000) =>
+  waitForServeStatus<{ status: string }>(serve, statuses, `status ${statuses.join(' or ')}`, timeoutMs);
 
 async function stopServe(serve: ServeProcess) {
   serve.child.kill('SIGTERM');
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(stuck(serve, 'serve to exit after SIGTERM', '')), 15_000)));
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(stuckServe(serve, 'serve to exit after SIGTERM', '')), 15_000)));
   try {
     await Promise.race([serve.exited, late]);
   } finally {

@@ -5,8 +5,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import { isAlive } from '../../machines/claude/process-tree.js';
 import { makeProject, SPRINT_STATUS_REL, type TraceLine } from '../support/scenario.js';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
-import { waitFor } from '../support/wait.js';
+import { startServe, waitForServeStatus, type ServeProcess } from '../support/serve-process.js';
 
 export interface FaultProject {
   root: string;
@@ -33,19 +32,8 @@ export function traceLines(file: string): TraceLine[] {
     .map((l) => JSON.parse(l) as TraceLine);
 }
 
-export const statusOf = async (serve: ServeProcess) => (await serve.api<{ status: string }>('/api/state')).body.status;
-
 export async function waitForStatus(serve: ServeProcess, wanted: string[], what: string, timeoutMs = 90_000): Promise<string> {
-  let last = '';
-  try {
-    return await waitFor(async () => {
-      last = await statusOf(serve);
-      return wanted.includes(last) ? last : null;
-    }, what, timeoutMs);
-  } catch (error) {
-    // a batch that never ends is diagnosed from what serve printed, not from the timeout alone
-    throw new Error(`${(error as Error).message} (status ${last || 'unknown'}); serve printed:\n${serve.output().slice(-4000)}`);
-  }
+  return (await waitForServeStatus(serve, wanted, what, timeoutMs)).status;
 }
 
 /** The sprint-status an uninterrupted batch of the same scenario ends with. */

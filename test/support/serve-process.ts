@@ -66,6 +66,30 @@ export async function startServe(root: string, dbFile: string, env: NodeJS.Proce
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago, for a command that must be given one. */
+/** What a stuck wait on a serve reports: what it waited for, the last status seen and what serve printed. */
+export function stuckServe(serve: ServeProcess, what: string, last: string): Error {
+  return new Error(`timed out waiting for ${what} (last status ${last || 'unknown'}); serve printed:\n${serve.output().slice(-4000)}`);
+}
+
+/** Polls GET /api/state until its status is one of `statuses`; the state then, or a stuckServe error. */
+export async function waitForServeStatus<S extends { status: string }>(serve: ServeProcess, statuses: string[], what: string, timeoutMs: number): Promise<S> {
+  let last = '';
+  try {
+    return await waitFor(
+      async () => {
+        const { body } = await serve.api<S>('/api/state');
+        last = body.status;
+        return statuses.includes(body.status) ? body : null;
+      },
+      what,
+      timeoutMs,
+    );
+  } catch {
+    // a batch that never ends is diagnosed from what serve printed, not from the timeout alone
+    throw stuckServe(serve, what, last);
+  }
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

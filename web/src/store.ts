@@ -202,16 +202,18 @@ export class Store {
     switch (event.type) {
       case 'command:start': {
         const stories = (p['stories'] as { shortId: string }[]).map((s) => s.shortId);
-        if (this.batchAt(event.ts) === null) this.unbatched.add(`${p['runId']}#${p['attempt']}`);
+        const key = `${p['runId']}#${p['attempt']}`;
+        const batchId = this.batchAt(event.ts);
+        if (batchId === null) this.unbatched.add(key);
         this.putCommand({
-          key: `${p['runId']}#${p['attempt']}`,
+          key,
           runId: p['runId'] as string,
           command: p['command'] as string,
           kind: p['kind'] as string,
           stories,
           attempt: p['attempt'] as number,
           reviewAttempt: (p['reviewAttempt'] as number | null) ?? null,
-          batchId: this.batchAt(event.ts),
+          batchId,
           model: (p['model'] as string | null) ?? null,
           background: p['background'] as boolean,
           status: 'running',
@@ -333,7 +335,7 @@ export class Store {
     // whose span holds its start is its own (one batch runs at a time)
     for (const key of this.unbatched) {
       const command = this.commands.get(key);
-      const batchId = command ? this.batchAt(new Date(command.startedAt).getTime()) : null;
+      const batchId = command ? this.batchAt(Date.parse(command.startedAt)) : null;
       if (command && batchId === null) continue;
       this.unbatched.delete(key);
       if (command) this.putCommand({ ...command, batchId });
